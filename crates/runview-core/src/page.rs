@@ -1,0 +1,307 @@
+//! Keyset pages ordered by (createdAt DESC, id DESC): page sizes, cursors, and turning the rows a
+//! store returned (one more than asked, to know whether more exist) into a page.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// 0 means the default; above the maximum is coerced down; negative is refused.
+pub fn page_size(requested: i32) -> Result<usize> {
+    match usize::try_from(requested) {
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+        Err(_) => Err(Error::invalid_argument("page_size", "must not be negative")),
+    }
+}
+
+/// A position in the order: the createdAt and internal id of a record.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Keyset {
+    pub created_at: DateTime<Utc>,
+    pub id: String,
+}
+
+/// Which way a page reads from its cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Toward older records: keys below the cursor, newest first.
+    Forward,
+    /// Toward newer records: keys above the cursor, oldest first.
+    Backward,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub keyset: Keyset,
+    pub direction: Direction,
+}
+
+/// What a store scans: from the cursor (or the newest record) in its direction, at most `limit`
+/// rows in scan order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub cursor: Option<Cursor>,
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// Asks for one row more than the page holds, so the page knows whether more exist.
+    pub fn for_page(cursor: Option<Cursor>, page_size: usize) -> Self {
+        Self {
+            cursor,
+            limit: page_size + 1,
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.cursor
+            .as_ref()
+            .map_or(Direction::Forward, |cursor| cursor.direction)
+    }
+}
+
+/// One page, newest first, with the positions the neighbouring pages start from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Older records exist: continue forward from here.
+    pub next: Option<Keyset>,
+    /// Newer records exist: continue backward from here.
+    pub previous: Option<Keyset>,
+}
+
+/// Builds the page from rows in scan order (at most `page_size + 1`).
+pub fn assemble<T>(
+    mut rows: Vec<T>,
+    request: &PageRequest,
+    page_size: usize,
+    key: impl Fn(&T) -> Keyset,
+) -> Page<T> {
+    let more_in_direction = rows.len() > page_size;
+    rows.truncate(page_size);
+    match &request.cursor {
+        None => Page {
+            next: more_in_direction.then(|| rows.last().map(&key)).flatten(),
+            previous: None,
+            items: rows,
+        },
+        Some(cursor) if cursor.direction == Direction::Forward => Page {
+            next: more_in_direction.then(|| rows.last().map(&key)).flatten(),
+            // Everything newer than the cursor is where this page came from.
+            previous: Some(rows.first().map_or_else(|| cursor.keyset.clone(), &key)),
+            items: rows,
+        },
+        Some(cursor) => {
+            rows.reverse();
+            Page {
+                next: Some(rows.last().map_or_else(|| cursor.keyset.clone(), &key)),
+                previous: more_in_direction.then(|| rows.first().map(&key)).flatten(),
+                items: rows,
+            }
+        }
+    }
+}
+
+/// A createdAt range; both ends inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeWindow {
+    pub start: Option<DateTime<Utc>>,
+    pub end: DateTime<Utc>,
+}
+
+/// The createdAt filters of a list request, before they are resolved against the clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeFilter {
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub period: Option<chrono::TimeDelta>,
+}
+
+impl TimeFilter {
+    /// With no time filter at all the window is the last `default_period`; `created_before` is
+    /// clamped to now; `period` means `created_after = now - period`.
+    pub fn resolve(
+        &self,
+        now: DateTime<Utc>,
+        default_period: chrono::TimeDelta,
+    ) -> Result<TimeWindow> {
+        if let Some(period) = self.period {
+            if period <= chrono::TimeDelta::zero() {
+                return Err(Error::invalid_argument("period", "must be positive"));
+            }
+            if self.created_after.is_some() {
+                return Err(Error::invalid_argument(
+                    "period",
+                    "cannot be combined with created_after",
+                ));
+            }
+        }
+        let end = self.created_before.map_or(now, |before| before.min(now));
+        let start = match (self.created_after, self.period, self.created_before) {
+            (Some(after), _, _) => Some(after),
+            (None, Some(period), _) => Some(now - period),
+            (None, None, Some(_)) => None,
+            (None, None, None) => Some(now - default_period),
+        };
+        if start.is_some_and(|start| start > end) {
+            return Err(Error::invalid_argument(
+                "created_after",
+                "must not be later than created_before",
+            ));
+        }
+        Ok(TimeWindow { start, end })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+
+    fn key(n: i64) -> Keyset {
+        Keyset {
+            created_at: Utc
+                .timestamp_millis_opt(n * 1000)
+                .single()
+                .unwrap_or_default(),
+            id: format!("{n:04}"),
+        }
+    }
+
+    #[test]
+    fn page_sizes_default_cap_and_refuse_negatives() {
+        assert_eq!(page_size(0), Ok(25));
+        assert_eq!(page_size(7), Ok(7));
+        assert_eq!(page_size(1000), Ok(100));
+        assert!(matches!(page_size(-1), Err(Error::InvalidArgument { .. })));
+    }
+
+    #[test]
+    fn a_first_page_with_more_rows_points_forward_only() {
+        let request = PageRequest::for_page(None, 2);
+        let page = assemble(vec![key(9), key(8), key(7)], &request, 2, Clone::clone);
+        assert_eq!(page.items, [key(9), key(8)]);
+        assert_eq!(page.next, Some(key(8)));
+        assert_eq!(page.previous, None);
+    }
+
+    #[test]
+    fn the_last_forward_page_has_no_next() {
+        let cursor = Cursor {
+            keyset: key(8),
+            direction: Direction::Forward,
+        };
+        let request = PageRequest::for_page(Some(cursor), 2);
+        let page = assemble(vec![key(7)], &request, 2, Clone::clone);
+        assert_eq!(page.next, None);
+        assert_eq!(page.previous, Some(key(7)));
+    }
+
+    #[test]
+    fn a_backward_page_is_reordered_newest_first() {
+        let cursor = Cursor {
+            keyset: key(5),
+            direction: Direction::Backward,
+        };
+        let request = PageRequest::for_page(Some(cursor), 2);
+        let page = assemble(vec![key(6), key(7), key(8)], &request, 2, Clone::clone);
+        assert_eq!(page.items, [key(7), key(6)]);
+        assert_eq!(page.previous, Some(key(7)));
+        assert_eq!(page.next, Some(key(6)));
+    }
+
+    #[test]
+    fn reaching_the_start_backward_leaves_no_previous() {
+        let cursor = Cursor {
+            keyset: key(5),
+            direction: Direction::Backward,
+        };
+        let request = PageRequest::for_page(Some(cursor), 3);
+        let page = assemble(vec![key(6), key(7)], &request, 3, Clone::clone);
+        assert_eq!(page.items, [key(7), key(6)]);
+        assert_eq!(page.previous, None);
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
+    }
+
+    #[test]
+    fn no_time_filter_means_the_default_period_up_to_now() {
+        let window = TimeFilter::default().resolve(at(1_000_000), TimeDelta::days(7));
+        assert_eq!(
+            window,
+            Ok(TimeWindow {
+                start: Some(at(1_000_000) - TimeDelta::days(7)),
+                end: at(1_000_000)
+            })
+        );
+    }
+
+    #[test]
+    fn created_before_is_clamped_to_now_and_period_counts_back_from_now() {
+        let filter = TimeFilter {
+            created_before: Some(at(5_000)),
+            period: Some(TimeDelta::seconds(60)),
+            ..TimeFilter::default()
+        };
+        let window = filter.resolve(at(1_000), TimeDelta::days(7));
+        assert_eq!(
+            window,
+            Ok(TimeWindow {
+                start: Some(at(940)),
+                end: at(1_000)
+            })
+        );
+    }
+
+    #[test]
+    fn only_created_before_leaves_the_start_open() {
+        let filter = TimeFilter {
+            created_before: Some(at(500)),
+            ..TimeFilter::default()
+        };
+        assert_eq!(
+            filter.resolve(at(1_000), TimeDelta::days(7)),
+            Ok(TimeWindow {
+                start: None,
+                end: at(500)
+            })
+        );
+    }
+
+    #[test]
+    fn contradictory_time_filters_are_refused_with_their_field() {
+        let field = |filter: TimeFilter| match filter.resolve(at(1_000), TimeDelta::days(7)) {
+            Err(Error::InvalidArgument { violations, .. }) => violations[0].field.clone(),
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        };
+        assert_eq!(
+            field(TimeFilter {
+                period: Some(TimeDelta::zero()),
+                ..TimeFilter::default()
+            }),
+            "period"
+        );
+        assert_eq!(
+            field(TimeFilter {
+                period: Some(TimeDelta::seconds(1)),
+                created_after: Some(at(1)),
+                ..TimeFilter::default()
+            }),
+            "period"
+        );
+        assert_eq!(
+            field(TimeFilter {
+                created_after: Some(at(900)),
+                created_before: Some(at(800)),
+                ..TimeFilter::default()
+            }),
+            "created_after"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! What ListRuns and ListBatches share: turning a request's page token (or time filters) into the
+//! scan the stores run, and the rows they return into a page with signed neighbour tokens.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::error::Result;
+use crate::page::{self, Keyset, PageRequest, TimeFilter, TimeWindow};
+use crate::page_token::{PagePosition, PageTokenSigner, TokenScope};
+
+/// The window lists default to when a request has no time filter at all.
+pub const DEFAULT_LIST_PERIOD: TimeDelta = TimeDelta::days(7);
+
+/// One list request's paging state.
+pub(crate) struct Paging<'a> {
+    signer: &'a PageTokenSigner,
+    scope: TokenScope,
+    now: DateTime<Utc>,
+    page_size: usize,
+    pub window: TimeWindow,
+    pub request: PageRequest,
+}
+
+/// A page with its neighbours' tokens; both are absent at the ends of the collection.
+#[derive(Clone, Debug)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next_page_token: Option<String>,
+    pub previous_page_token: Option<String>,
+}
+
+impl<'a> Paging<'a> {
+    /// A token carries the window its first page resolved, so later pages read the same window
+    /// however much time passed; without one, the time filters are resolved against now.
+    pub fn start(
+        signer: &'a PageTokenSigner,
+        scope: TokenScope,
+        page_token: Option<&str>,
+        time: &TimeFilter,
+        page_size: usize,
+    ) -> Result<Self> {
+        let now = Utc::now();
+        let (cursor, window) = match page_token {
+            Some(token) => {
+                let position = signer.verify(token, &scope, now)?;
+                (Some(position.cursor), position.window)
+            }
+            None => (None, time.resolve(now, DEFAULT_LIST_PERIOD)?),
+        };
+        Ok(Self {
+            signer,
+            scope,
+            now,
+            page_size,
+            window,
+            request: PageRequest::for_page(cursor, page_size),
+        })
+    }
+
+    pub fn finish<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> Keyset) -> ListPage<T> {
+        let page = page::assemble(rows, &self.request, self.page_size, key);
+        let token = |keyset: Keyset, direction| {
+            let position = PagePosition {
+                cursor: page::Cursor { keyset, direction },
+                window: self.window,
+            };
+            self.signer.sign(&self.scope, &position, self.now)
+        };
+        ListPage {
+            next_page_token: page
+                .next
+                .map(|keyset| token(keyset, page::Direction::Forward)),
+            previous_page_token: page
+                .previous
+                .map(|keyset| token(keyset, page::Direction::Backward)),
+            items: page.items,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Waitpoint records, the token status callers see, and the signed callback URL.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::control_plane::SigningKey;
+use crate::ids::{RunId, WaitpointId};
+
+/// "WaitpointType".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitpointType {
+    Run,
+    DateTime,
+    /// A waitpoint token.
+    Manual,
+    Batch,
+}
+
+impl WaitpointType {
+    pub fn from_label(label: &str) -> Option<Self> {
+        match label {
+            "RUN" => Some(Self::Run),
+            "DATETIME" => Some(Self::DateTime),
+            "MANUAL" => Some(Self::Manual),
+            "BATCH" => Some(Self::Batch),
+            _ => None,
+        }
+    }
+}
+
+/// The status a token shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitpointStatus {
+    Waiting,
+    Completed,
+    TimedOut,
+}
+
+/// One "Waitpoint" row with up to five runs it blocked (from every store).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitpointRecord {
+    pub id: WaitpointId,
+    pub waitpoint_type: WaitpointType,
+    /// The stored status is COMPLETED (else PENDING).
+    pub completed: bool,
+    pub environment_id: String,
+    pub idempotency_key: String,
+    pub user_provided_idempotency_key: bool,
+    pub idempotency_key_expires_at: Option<DateTime<Utc>>,
+    pub inactive_idempotency_key: Option<String>,
+    pub completed_after: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub output: Option<String>,
+    pub output_type: String,
+    pub output_is_error: bool,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub connected_run_ids: Vec<RunId>,
+}
+
+/// Runs shown as connected to a waitpoint.
+pub const MAX_CONNECTED_RUNS: usize = 5;
+
+impl WaitpointRecord {
+    /// PENDING → WAITING; COMPLETED → TIMED_OUT when the output is an error, else COMPLETED.
+    pub fn status(&self) -> WaitpointStatus {
+        match (self.completed, self.output_is_error) {
+            (false, _) => WaitpointStatus::Waiting,
+            (true, true) => WaitpointStatus::TimedOut,
+            (true, false) => WaitpointStatus::Completed,
+        }
+    }
+}
+
+/// `<base>/api/v1/waitpoints/tokens/waitpoint_<id>/callback/<hex HMAC-SHA256(key, id)>`, signed
+/// with the root environment's API key so rotating that key changes every URL.
+pub fn callback_url(base: &str, id: &WaitpointId, key: &SigningKey) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes())
+        // HMAC accepts keys of any length.
+        .unwrap_or_else(|_| unreachable!());
+    mac.update(id.as_str().as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    format!(
+        "{}/api/v1/waitpoints/tokens/{}/callback/{signature}",
+        base.trim_end_matches('/'),
+        id.friendly()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callback_url_is_signed_with_hmac_sha256_of_the_internal_id() {
+        let id = WaitpointId::from_stored("cwait0000000000000000001");
+        let key = SigningKey::new("tr_prod_key".into());
+        // Reference value: printf 'cwait0000000000000000001' | openssl dgst -sha256 -hmac tr_prod_key
+        let url = callback_url("https://app.example.com/", &id, &key);
+        assert!(url.starts_with("https://app.example.com/api/v1/waitpoints/tokens/waitpoint_cwait0000000000000000001/callback/"));
+        let signature = url.rsplit('/').next().unwrap_or_default();
+        assert_eq!(signature.len(), 64);
+        assert_eq!(
+            signature,
+            "abbd02da8637fe87cfbd14baa68a49dbc7e4ba1ae66480b7ac819c57c81e424f"
+        );
+    }
+
+    #[test]
+    fn rotating_the_key_changes_the_url() {
+        let id = WaitpointId::from_stored("cwait0000000000000000001");
+        let first = callback_url("http://x", &id, &SigningKey::new("a".into()));
+        let second = callback_url("http://x", &id, &SigningKey::new("b".into()));
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn token_status_follows_completion_and_error_output() {
+        let mut record = WaitpointRecord {
+            id: WaitpointId::from_stored("cwait"),
+            waitpoint_type: WaitpointType::Manual,
+            completed: false,
+            environment_id: "env".into(),
+            idempotency_key: "k".into(),
+            user_provided_idempotency_key: false,
+            idempotency_key_expires_at: None,
+            inactive_idempotency_key: None,
+            completed_after: None,
+            completed_at: None,
+            output: None,
+            output_type: "application/json".into(),
+            output_is_error: true,
+            tags: Vec::new(),
+            created_at: Utc::now(),
+            connected_run_ids: Vec::new(),
+        };
+        assert_eq!(record.status(), WaitpointStatus::Waiting);
+        record.completed = true;
+        assert_eq!(record.status(), WaitpointStatus::TimedOut);
+        record.output_is_error = false;
+        assert_eq!(record.status(), WaitpointStatus::Completed);
+    }
+}

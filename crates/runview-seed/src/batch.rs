@@ -1,0 +1,210 @@
+//! Batches: a "BatchTaskRun" with its runs in the same store, optionally triggered (and waited
+//! for) by a parent run, with run statuses that agree with the batch status.
+
+use rand::{Rng, rngs::StdRng};
+use runview_core::status::TaskRunStatus;
+
+use crate::copy::RunOpsTable;
+use crate::run::Lineage;
+use crate::stream::{Shape, StoreGenerator};
+use crate::values::{TASKS, cuid, hex, pick};
+use crate::waitpoints::{WaitpointRow, write_connection, write_waitpoint};
+
+/// The "BatchTaskRunStatus".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BatchStatus {
+    Pending,
+    Processing,
+    Completed,
+    PartialFailed,
+    Aborted,
+}
+
+impl BatchStatus {
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Processing,
+        Self::Completed,
+        Self::PartialFailed,
+        Self::Aborted,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::PartialFailed => "PARTIAL_FAILED",
+            Self::Aborted => "ABORTED",
+        }
+    }
+
+    fn is_finished(self) -> bool {
+        !matches!(self, Self::Pending | Self::Processing)
+    }
+
+    /// The status of the `index`-th run of a batch in this status. The first run always shows
+    /// why the batch is in it (one still running, one failed, one canceled).
+    fn run_status(self, rng: &mut StdRng, index: usize) -> TaskRunStatus {
+        use TaskRunStatus as S;
+        match (self, index) {
+            (Self::Pending, _) => S::Pending,
+            (Self::Processing, 0) => S::Executing,
+            (Self::Processing, _) => pick(
+                rng,
+                &[
+                    S::CompletedSuccessfully,
+                    S::CompletedSuccessfully,
+                    S::Executing,
+                    S::Pending,
+                    S::Dequeued,
+                ],
+            ),
+            (Self::Completed, _) => S::CompletedSuccessfully,
+            (Self::PartialFailed, 0) => S::CompletedWithErrors,
+            (Self::PartialFailed, _) if rng.random_bool(0.2) => S::CompletedWithErrors,
+            (Self::Aborted, 0) => S::Canceled,
+            (Self::Aborted, _) if rng.random_bool(0.5) => S::Canceled,
+            (Self::PartialFailed | Self::Aborted, _) => S::CompletedSuccessfully,
+        }
+    }
+}
+
+pub(crate) fn random_batch_status(rng: &mut StdRng) -> BatchStatus {
+    match rng.random_range(0..100) {
+        0..50 => BatchStatus::Completed,
+        50..65 => BatchStatus::Processing,
+        65..80 => BatchStatus::PartialFailed,
+        80..90 => BatchStatus::Pending,
+        _ => BatchStatus::Aborted,
+    }
+}
+
+/// What a batch looks like; its id takes `shape` whatever the store.
+pub(crate) struct BatchShape {
+    pub status: BatchStatus,
+    pub size: usize,
+    pub with_parent: bool,
+    pub shape: Shape,
+}
+
+/// The ids of a generated batch.
+pub(crate) struct BatchIds {
+    pub batch_id: String,
+    pub parent_run_id: Option<String>,
+}
+
+impl StoreGenerator<'_> {
+    /// A batch of `size` runs of one task, created in the same few milliseconds. With a parent,
+    /// the parent waits for the batch through a BATCH waitpoint.
+    pub fn batch(
+        &mut self,
+        environment: usize,
+        at: i64,
+        engine_v2: bool,
+        batch: BatchShape,
+    ) -> BatchIds {
+        use TaskRunStatus as S;
+        let BatchShape {
+            status,
+            size,
+            with_parent,
+            shape,
+        } = batch;
+        let parent = with_parent.then(|| {
+            let parent_status = match status {
+                BatchStatus::Pending | BatchStatus::Processing => S::WaitingToResume,
+                BatchStatus::PartialFailed => S::CompletedWithErrors,
+                _ => S::CompletedSuccessfully,
+            };
+            let parent = self.spec(environment, at, parent_status, engine_v2, None);
+            self.emit(&parent);
+            parent
+        });
+        let batch_at = at
+            + if with_parent {
+                self.rng.random_range(10..500)
+            } else {
+                0
+            };
+        let batch_id = self.mint(shape, batch_at);
+        let task = pick(&mut self.rng, &TASKS);
+        let (mut successes, mut failures, mut last_created, mut last_completed) =
+            (0, 0, batch_at, batch_at);
+        for index in 0..size {
+            // Items are created together, ten per millisecond: ties readers must order by id.
+            let run_at = batch_at + 1 + (index / 10) as i64;
+            let run_status = status.run_status(&mut self.rng, index);
+            let lineage = parent.as_ref().map(|parent| Lineage {
+                parent_id: parent.id.clone(),
+                root_id: parent.id.clone(),
+                depth: 1,
+                resume_parent: true,
+            });
+            let mut spec = self.spec(environment, run_at, run_status, engine_v2, lineage);
+            spec.task = task;
+            spec.batch_id = Some(batch_id.clone());
+            let outcome = self.emit(&spec);
+            match run_status {
+                S::CompletedSuccessfully => successes += 1,
+                other if other.is_final() => failures += 1,
+                _ => {}
+            }
+            last_created = run_at;
+            last_completed = last_completed.max(outcome.completed_at.unwrap_or(run_at));
+        }
+        let completed_at = status.is_finished().then_some(last_completed);
+        let idempotency_key = self.rng.random_bool(0.1).then(|| hex(&mut self.rng, 16));
+        let catalog = self.catalog;
+        let mut row = self.sink.row(RunOpsTable::BatchTaskRun);
+        row.text(&batch_id)
+            .text(&format!("batch_{batch_id}"))
+            .text(&catalog.environments[environment].id)
+            .plain(status.as_str())
+            .plain(size)
+            .text(if engine_v2 { "runengine:v1" } else { "v2" })
+            .opt_text(idempotency_key.as_deref())
+            .timestamp(batch_at)
+            .timestamp(completed_at.unwrap_or(last_created))
+            .opt_timestamp(completed_at)
+            .opt_plain(completed_at.map(|_| successes))
+            .opt_plain(completed_at.map(|_| failures));
+        row.end();
+        if let Some(parent) = &parent {
+            self.batch_waitpoint(environment, batch_at, completed_at, &parent.id);
+        }
+        BatchIds {
+            batch_id,
+            parent_run_id: parent.map(|parent| parent.id),
+        }
+    }
+
+    fn batch_waitpoint(
+        &mut self,
+        environment: usize,
+        at: i64,
+        completed_at: Option<i64>,
+        parent_id: &str,
+    ) {
+        let catalog = self.catalog;
+        let env = &catalog.environments[environment];
+        let waitpoint = WaitpointRow {
+            id: cuid(&mut self.rng, at),
+            kind: "BATCH",
+            environment_id: &env.id,
+            project_id: &catalog.projects[env.project].id,
+            idempotency_key: hex(&mut self.rng, 12),
+            user_provided_key: false,
+            key_expires_at: None,
+            inactive_key: None,
+            completed_after: None,
+            completed_at,
+            output: None,
+            tags: &[],
+            created_at: at,
+        };
+        write_waitpoint(&mut self.sink, &waitpoint);
+        let connection_id = cuid(&mut self.rng, at);
+        write_connection(&mut self.sink, &connection_id, parent_id, &waitpoint.id);
+    }
+}

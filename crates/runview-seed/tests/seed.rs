@@ -1,0 +1,342 @@
+//! Seeding into real PostgreSQL databases holding the reference schemas.
+
+mod support;
+
+use runview_localdb::Schema;
+use runview_localdb::testing::TestDatabase;
+use runview_seed::{SeedTargets, seed};
+
+use support::{ControlPlane, Split, count, digest, scalar, small_plan};
+
+#[tokio::test]
+async fn seeding_three_databases_loads_the_planned_counts() {
+    let dbs = Split::create().await;
+    let plan = small_plan();
+    let report = dbs.seed(&plan).await;
+
+    assert_eq!(report.runs_legacy, plan.runs_legacy() as u64);
+    assert_eq!(report.runs_new, plan.runs_new() as u64);
+    let [legacy, new] = dbs.stores();
+    assert_eq!(count(legacy, "TaskRun").await, report.runs_legacy);
+    assert_eq!(count(new, "TaskRun").await, report.runs_new);
+    assert_eq!(count(legacy, "BatchTaskRun").await, report.batches_legacy);
+    assert_eq!(count(new, "BatchTaskRun").await, report.batches_new);
+    assert_eq!(count(legacy, "Waitpoint").await, report.waitpoints_legacy);
+    assert_eq!(count(new, "Waitpoint").await, report.waitpoints_new);
+    let connections = [
+        report.waitpoint_connections_legacy,
+        report.waitpoint_connections_new,
+    ];
+    for (store, expected) in dbs.stores().into_iter().zip(connections) {
+        assert_eq!(count(store, "WaitpointRunConnection").await, expected);
+    }
+
+    let cp = dbs.control_plane.pool();
+    assert_eq!(
+        count(cp, "Organization").await,
+        report.control_plane.organizations
+    );
+    assert_eq!(
+        count(cp, "RuntimeEnvironment").await,
+        report.control_plane.environments
+    );
+    assert_eq!(
+        count(cp, "BackgroundWorker").await,
+        report.control_plane.workers
+    );
+    assert_eq!(
+        count(cp, "TaskSchedule").await,
+        report.control_plane.schedules
+    );
+    assert!(report.control_plane.organizations >= 3);
+    assert!(report.control_plane.environments >= 6);
+
+    for store in dbs.stores() {
+        let statuses = "SELECT count(DISTINCT status) FROM \"TaskRun\"";
+        assert_eq!(scalar(store, statuses).await, 17, "every run status");
+        let statuses = "SELECT count(DISTINCT status) FROM \"BatchTaskRun\"";
+        assert_eq!(scalar(store, statuses).await, 5, "every batch status");
+        let kinds = "SELECT count(DISTINCT type) FROM \"Waitpoint\"";
+        assert_eq!(
+            scalar(store, kinds).await,
+            3,
+            "MANUAL, RUN and BATCH waitpoints"
+        );
+        let miscounted = r#"SELECT count(*) FROM "BatchTaskRun" b
+            WHERE b."runCount" <> (SELECT count(*) FROM "TaskRun" r WHERE r."batchId" = b.id)"#;
+        assert_eq!(
+            scalar(store, miscounted).await,
+            0,
+            "runCount matches the batch's runs"
+        );
+        let ties = r#"SELECT count(*) FROM (SELECT "createdAt" FROM "TaskRun"
+            GROUP BY "runtimeEnvironmentId", "createdAt" HAVING count(*) > 1) t"#;
+        assert!(scalar(store, ties).await > 0, "some runs share a createdAt");
+    }
+}
+
+type RunReferences = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+#[tokio::test]
+async fn every_reference_of_the_run_ops_stores_exists_in_the_control_plane() {
+    let dbs = Split::create().await;
+    dbs.seed(&small_plan()).await;
+    let control_plane = ControlPlane::load(dbs.control_plane.pool()).await;
+
+    for store in dbs.stores() {
+        let runs: Vec<RunReferences> = sqlx::query_as(
+            r#"SELECT DISTINCT "runtimeEnvironmentId", "projectId", "organizationId",
+                   "lockedToVersionId", "taskVersion", "scheduleId" FROM "TaskRun""#,
+        )
+        .fetch_all(store)
+        .await
+        .expect("run references");
+        for (environment, project, organization, worker, version, schedule) in runs {
+            let (env_project, env_organization) = &control_plane.environments[&environment];
+            assert_eq!(env_project, &project);
+            assert_eq!(Some(env_organization), organization.as_ref());
+            if let Some(worker) = worker {
+                let (worker_environment, worker_version) = &control_plane.workers[&worker];
+                assert_eq!(
+                    worker_environment, &environment,
+                    "locked to a worker of its env"
+                );
+                assert_eq!(Some(worker_version), version.as_ref());
+            }
+            if let Some(schedule) = schedule {
+                assert_eq!(
+                    control_plane.schedules[&schedule], project,
+                    "a schedule of its project"
+                );
+            }
+        }
+        let waitpoints: Vec<(String, String)> = sqlx::query_as(
+            r#"SELECT DISTINCT "environmentId", "projectId" FROM "Waitpoint"
+               UNION SELECT DISTINCT "runtimeEnvironmentId", '' FROM "BatchTaskRun""#,
+        )
+        .fetch_all(store)
+        .await
+        .expect("waitpoint and batch references");
+        for (environment, project) in waitpoints {
+            let (env_project, _) = &control_plane.environments[&environment];
+            assert!(project.is_empty() || env_project == &project);
+        }
+    }
+}
+
+#[tokio::test]
+async fn trees_batches_and_connections_stay_within_one_store() {
+    let dbs = Split::create().await;
+    dbs.seed(&small_plan()).await;
+
+    for store in dbs.stores() {
+        let broken_parents = r#"SELECT count(*) FROM "TaskRun" c
+            LEFT JOIN "TaskRun" p ON p.id = c."parentTaskRunId"
+            LEFT JOIN "TaskRun" r ON r.id = c."rootTaskRunId"
+            WHERE c."parentTaskRunId" IS NOT NULL
+              AND (p.id IS NULL OR r.id IS NULL OR r."rootTaskRunId" IS NOT NULL
+                   OR p."runtimeEnvironmentId" <> c."runtimeEnvironmentId"
+                   OR c.depth <> p.depth + 1 OR c."createdAt" <= p."createdAt")"#;
+        assert_eq!(
+            scalar(store, broken_parents).await,
+            0,
+            "parents and roots in the same store"
+        );
+        let roots = r#"SELECT count(*) FROM "TaskRun"
+            WHERE ("parentTaskRunId" IS NULL) <> ("rootTaskRunId" IS NULL)
+               OR ("parentTaskRunId" IS NULL AND depth <> 0)"#;
+        assert_eq!(
+            scalar(store, roots).await,
+            0,
+            "roots have depth 0 and no lineage"
+        );
+        let orphans = r#"SELECT count(*) FROM "TaskRun" r
+            WHERE r."batchId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "BatchTaskRun" b
+                WHERE b.id = r."batchId" AND b."runtimeEnvironmentId" = r."runtimeEnvironmentId")"#;
+        assert_eq!(
+            scalar(store, orphans).await,
+            0,
+            "batch runs live with their batch"
+        );
+        let wide = r#"SELECT count(*) FROM (SELECT "parentTaskRunId" FROM "TaskRun"
+            WHERE "parentTaskRunId" IS NOT NULL GROUP BY 1 HAVING count(*) > 100) w"#;
+        assert!(
+            scalar(store, wide).await >= 1,
+            "a parent with more than 100 children"
+        );
+        let detached = r#"SELECT count(*) FROM "WaitpointRunConnection" c
+            WHERE NOT EXISTS (SELECT 1 FROM "TaskRun" r WHERE r.id = c."taskRunId")"#;
+        assert_eq!(
+            scalar(store, detached).await,
+            0,
+            "connections live with their runs"
+        );
+    }
+}
+
+/// Which seeded store holds a row, by table and bare id.
+async fn stores_holding(dbs: &Split, table: &str, friendly_id: &str) -> Vec<&'static str> {
+    let id = friendly_id
+        .split_once('_')
+        .map_or(friendly_id, |(_, body)| body);
+    let mut found = Vec::new();
+    for (name, store) in ["legacy", "new"].into_iter().zip(dbs.stores()) {
+        let sql = format!("SELECT count(*) FROM \"{table}\" WHERE id = '{id}'");
+        if scalar(store, &sql).await == 1 {
+            found.push(name);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn highlights_point_at_real_rows_in_the_right_store() {
+    let dbs = Split::create().await;
+    let h = dbs.seed(&small_plan()).await.highlights;
+
+    let expected = [
+        ("TaskRun", &h.legacy_run_id, "legacy"),
+        ("TaskRun", &h.new_run_id, "new"),
+        ("TaskRun", &h.misfiled_new_run_id, "new"),
+        ("TaskRun", &h.misfiled_legacy_run_id, "legacy"),
+        ("TaskRun", &h.wide_parent_run_id, "new"),
+        ("TaskRun", &h.child_run_id, "new"),
+        ("Waitpoint", &h.legacy_waitpoint_id, "legacy"),
+        ("Waitpoint", &h.new_waitpoint_id, "new"),
+        ("BatchTaskRun", &h.legacy_batch_id, "legacy"),
+        ("BatchTaskRun", &h.new_batch_id, "new"),
+        ("BatchTaskRun", &h.cuid_batch_in_new_id, "new"),
+    ];
+    for (table, id, store) in expected {
+        assert_eq!(
+            stores_holding(&dbs, table, id).await,
+            [store],
+            "{table} {id}"
+        );
+    }
+    assert!(h.misfiled_new_run_id.starts_with("run_c") && h.misfiled_new_run_id.len() == 29);
+    assert!(h.misfiled_legacy_run_id.len() == 30 && h.legacy_run_id.len() == 29);
+    assert!(h.cuid_batch_in_new_id.starts_with("batch_c"));
+
+    let [legacy, new] = dbs.stores();
+    let production = &h.production_environment_id;
+    let elsewhere = format!(
+        r#"SELECT count(*) FROM "TaskRun" WHERE "friendlyId" = ANY(ARRAY['{}','{}','{}','{}','{}'])
+           AND "runtimeEnvironmentId" = '{production}'"#,
+        h.new_run_id,
+        h.misfiled_new_run_id,
+        h.wide_parent_run_id,
+        h.child_run_id,
+        h.misfiled_legacy_run_id
+    );
+    assert_eq!(
+        scalar(new, &elsewhere).await + scalar(legacy, &elsewhere).await,
+        5
+    );
+    let children = format!(
+        r#"SELECT count(*) FROM "TaskRun" c JOIN "TaskRun" p ON p.id = c."parentTaskRunId"
+           WHERE p."friendlyId" = '{}'"#,
+        h.wide_parent_run_id
+    );
+    assert!(scalar(new, &children).await > 100);
+    let child = format!(
+        r#"SELECT count(*) FROM "TaskRun" WHERE "friendlyId" = '{}'
+           AND "parentTaskRunId" <> "rootTaskRunId""#,
+        h.child_run_id
+    );
+    assert_eq!(scalar(new, &child).await, 1);
+    let output = format!(
+        r#"SELECT count(*) FROM "TaskRun" WHERE "friendlyId" = '{}'
+           AND status = 'COMPLETED_SUCCESSFULLY' AND "outputType" = 'application/json'
+           AND output IS NOT NULL"#,
+        h.new_run_id
+    );
+    assert_eq!(scalar(new, &output).await, 1);
+    let connected = format!(
+        r#"SELECT count(*) FROM "WaitpointRunConnection" WHERE "waitpointId" = '{}'"#,
+        &h.legacy_waitpoint_id["waitpoint_".len()..]
+    );
+    assert!(scalar(legacy, &connected).await + scalar(new, &connected).await > 5);
+
+    let cp = dbs.control_plane.pool();
+    let schedule = format!(
+        r#"SELECT count(*) FROM "TaskSchedule" WHERE "friendlyId" = '{}'"#,
+        h.schedule_id
+    );
+    assert_eq!(scalar(cp, &schedule).await, 1);
+    let owner = format!(
+        r#"SELECT count(*) FROM "RuntimeEnvironment" e JOIN "OrgMember" m ON m.id = e."orgMemberId"
+           JOIN "User" u ON u.id = m."userId"
+           WHERE e.id = '{}' AND e.type = 'DEVELOPMENT' AND u."displayName" IS NOT NULL"#,
+        h.development_environment_id
+    );
+    assert_eq!(scalar(cp, &owner).await, 1);
+    let orphan = format!(
+        r#"SELECT count(*) FROM "RuntimeEnvironment" e WHERE e.id = '{}' AND e.type = 'DEVELOPMENT'
+           AND NOT EXISTS (SELECT 1 FROM "OrgMember" m WHERE m.id = e."orgMemberId")"#,
+        h.orphaned_development_environment_id
+    );
+    assert_eq!(scalar(cp, &orphan).await, 1);
+    let branch = format!(
+        r#"SELECT count(*) FROM "RuntimeEnvironment" e JOIN "RuntimeEnvironment" p
+           ON p.id = e."parentEnvironmentId" WHERE e.id = '{}' AND e."branchName" IS NOT NULL"#,
+        h.branch_environment_id
+    );
+    assert_eq!(scalar(cp, &branch).await, 1);
+}
+
+#[tokio::test]
+async fn seeding_is_deterministic_for_a_seed() {
+    let (first, second) = (Split::create().await, Split::create().await);
+    let plan = small_plan();
+    let (a, b) = (first.seed(&plan).await, second.seed(&plan).await);
+    assert_eq!(a.highlights, b.highlights);
+
+    for table in [
+        "RuntimeEnvironment",
+        "BackgroundWorker",
+        "TaskSchedule",
+        "User",
+    ] {
+        let (a, b) = (first.control_plane.pool(), second.control_plane.pool());
+        assert_eq!(digest(a, table).await, digest(b, table).await, "{table}");
+    }
+    for table in [
+        "TaskRun",
+        "BatchTaskRun",
+        "Waitpoint",
+        "WaitpointRunConnection",
+    ] {
+        for (a, b) in first.stores().into_iter().zip(second.stores()) {
+            assert_eq!(digest(a, table).await, digest(b, table).await, "{table}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn passthrough_seeds_everything_into_one_database() {
+    let db = TestDatabase::create(&[Schema::ControlPlane, Schema::RunOps]).await;
+    let plan = small_plan();
+    let targets = SeedTargets {
+        control_plane: db.pool(),
+        legacy: db.pool(),
+        new: db.pool(),
+    };
+    let report = seed(targets, &plan).await.expect("seeding succeeds");
+
+    assert_eq!(count(db.pool(), "TaskRun").await, plan.runs as u64);
+    assert_eq!(report.runs_legacy + report.runs_new, plan.runs as u64);
+    let waitpoints = report.waitpoints_legacy + report.waitpoints_new;
+    assert_eq!(count(db.pool(), "Waitpoint").await, waitpoints);
+    assert_eq!(
+        count(db.pool(), "RuntimeEnvironment").await,
+        report.control_plane.environments
+    );
+}

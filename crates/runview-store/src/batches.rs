@@ -1,0 +1,168 @@
+//! ListBatches' primary query, its "has any" probe, and the run counts of a page of batches, each
+//! against one store.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use runview_core::batch::{BatchRecord, BatchStatus};
+use runview_core::filter::BatchListQuery;
+use runview_core::ids::{BatchId, EnvironmentId};
+use runview_core::ports::BatchRunCounts;
+use runview_core::status::TaskRunStatus;
+use runview_core::{Error, Result};
+
+use crate::keyset::{Keyed, KeysetStatement, any_of};
+use crate::store::PgRunStore;
+
+const SELECT_BATCHES: &str = r#"SELECT
+    id,
+    "runtimeEnvironmentId" AS environment_id,
+    status::text AS status,
+    "runCount" AS run_count,
+    "batchVersion" AS batch_version,
+    "createdAt" AS created_at,
+    "updatedAt" AS updated_at,
+    "completedAt" AS completed_at
+FROM "BatchTaskRun""#;
+
+/// One row of [`SELECT_BATCHES`].
+#[derive(Debug, sqlx::FromRow)]
+struct BatchRow {
+    id: String,
+    environment_id: String,
+    /// `status::text`, as for runs.
+    status: String,
+    run_count: i32,
+    batch_version: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    completed_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<BatchRow> for BatchRecord {
+    type Error = Error;
+
+    fn try_from(row: BatchRow) -> Result<Self> {
+        let status = BatchStatus::from_label(&row.status)
+            .ok_or_else(|| Error::Internal(format!("unknown batch status `{}`", row.status)))?;
+        Ok(Self {
+            id: BatchId::from_stored(row.id),
+            environment_id: row.environment_id,
+            status,
+            run_count: row.run_count,
+            batch_version: row.batch_version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            completed_at: row.completed_at.map(|at| at.and_utc()),
+        })
+    }
+}
+
+fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
+    let filter = &query.filter;
+    let mut statement = KeysetStatement::new(
+        SELECT_BATCHES,
+        &query.environment_id,
+        filter.window,
+        &query.page,
+    );
+    let statuses: Vec<&str> = filter
+        .statuses
+        .iter()
+        .copied()
+        .map(BatchStatus::as_str)
+        .collect();
+    statement.and(
+        r#"status = ANY($::"BatchTaskRunStatus"[])"#,
+        any_of(statuses),
+    );
+    statement.and("id = $", filter.batch_id.as_ref().map(|id| id.as_str()));
+    statement
+}
+
+/// The statement [`PgRunStore::list_batches`] sends for `query`, for plan checks. Its parameters
+/// are numbered as for [`crate::list_runs_sql`]: environment, window, cursor, the filters that are
+/// set (statuses, batch id), limit.
+pub fn list_batches_sql(query: &BatchListQuery) -> String {
+    statement(query).into_sql()
+}
+
+/// `$1` environment id.
+const HAS_ANY_BATCHES_SQL: &str = r#"
+SELECT EXISTS (SELECT FROM "BatchTaskRun" WHERE "runtimeEnvironmentId" = $1)
+"#;
+
+/// `$1` environment id, `$2` batch ids. Served by the ("runtimeEnvironmentId", "batchId") index.
+const COUNT_BATCH_RUNS_SQL: &str = r#"
+SELECT "batchId" AS batch_id, status::text AS status, count(*) AS runs
+FROM "TaskRun"
+WHERE "runtimeEnvironmentId" = $1 AND "batchId" = ANY($2)
+GROUP BY 1, 2
+"#;
+
+/// One row of [`COUNT_BATCH_RUNS_SQL`].
+#[derive(Debug, sqlx::FromRow)]
+struct BatchRunCountRow {
+    batch_id: String,
+    status: String,
+    runs: i64,
+}
+
+impl PgRunStore {
+    /// One keyset page of the environment's batches in this store, in scan order.
+    pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {
+        let rows: Vec<BatchRow> = self
+            .run("list_batches", statement(query).fetch_all(self.pool()))
+            .await?;
+        rows.into_iter().map(BatchRecord::try_from).collect()
+    }
+
+    pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {
+        let statement = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
+            .bind(environment_id.as_str())
+            .fetch_one(self.pool());
+        self.run("has_any_batches", statement).await
+    }
+
+    /// This store's run counts of `batch_ids` by status; batches without runs here are absent.
+    pub(crate) async fn count_batch_runs(
+        &self,
+        environment_id: &EnvironmentId,
+        batch_ids: &[BatchId],
+    ) -> Result<BatchRunCounts> {
+        let ids: Vec<&str> = batch_ids.iter().map(BatchId::as_str).collect();
+        let statement = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
+            .bind(environment_id.as_str())
+            .bind(ids)
+            .fetch_all(self.pool());
+        let rows: Vec<BatchRunCountRow> = self.run("count_batch_runs", statement).await?;
+        let mut counts = BatchRunCounts::new();
+        for row in rows {
+            let status = TaskRunStatus::from_label(&row.status)
+                .ok_or_else(|| Error::Internal(format!("unknown run status `{}`", row.status)))?;
+            counts
+                .entry(BatchId::from_stored(row.batch_id))
+                .or_default()
+                .insert(status, row.runs);
+        }
+        Ok(counts)
+    }
+}
+
+/// Adds `more` (one store's counts) to `total`.
+pub(crate) fn add_batch_run_counts(total: &mut BatchRunCounts, more: BatchRunCounts) {
+    for (batch_id, by_status) in more {
+        let batch_total = total.entry(batch_id).or_default();
+        for (status, runs) in by_status {
+            *batch_total.entry(status).or_default() += runs;
+        }
+    }
+}
+
+impl Keyed for BatchRecord {
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+}

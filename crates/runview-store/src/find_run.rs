@@ -1,0 +1,148 @@
+//! GetRun's primary query: a run and its relations from one run-ops store, in one statement.
+
+use runview_core::ids::Residency;
+use runview_core::run::{RunGraph, RunRecord};
+use runview_core::{Error, Result};
+
+use crate::run_row::{RunRow, run_columns};
+
+/// The statement GetRun runs against a store, public for plan checks and benchmarks.
+///
+/// `$1` run id, `$2` environment id, `$3` read packet bodies, `$4` children to read (the cap plus
+/// one, so an extra row says the children were truncated).
+///
+/// `related` names the rows to return; the final join reads each of them once by primary key and
+/// keeps every row inside the environment. Children are only looked for when the run itself is
+/// there, so a miss costs one index probe. Bodies and the error are read for the run itself only:
+/// related runs are shown without them, and bodies can be large.
+pub const FIND_RUN_SQL: &str = concat!(
+    r#"
+WITH run AS MATERIALIZED (
+    SELECT id, "parentTaskRunId", "rootTaskRunId"
+    FROM "TaskRun"
+    WHERE id = $1 AND "runtimeEnvironmentId" = $2
+),
+related (relation, id) AS (
+    SELECT 'run', id FROM run
+    UNION ALL
+    SELECT 'parent', "parentTaskRunId" FROM run WHERE "parentTaskRunId" IS NOT NULL
+    UNION ALL
+    SELECT 'root', "rootTaskRunId" FROM run WHERE "rootTaskRunId" IS NOT NULL
+    UNION ALL
+    (
+        SELECT 'child', child.id
+        FROM "TaskRun" child
+        WHERE child."parentTaskRunId" = $1
+          AND child."runtimeEnvironmentId" = $2
+          AND EXISTS (SELECT FROM run)
+        ORDER BY child."createdAt", child.id
+        LIMIT $4
+    )
+)
+SELECT
+    related.relation,"#,
+    run_columns!(),
+    r#",
+    CASE WHEN $3 AND related.relation = 'run' THEN t.payload END AS payload,
+    CASE WHEN $3 AND related.relation = 'run' THEN t.output END AS output,
+    CASE WHEN related.relation = 'run' THEN t.error ->> 'name' END AS error_name,
+    CASE WHEN related.relation = 'run' AND t.error IS NOT NULL
+        THEN coalesce(t.error ->> 'message', t.error ->> 'raw', '')
+    END AS error_message,
+    CASE WHEN related.relation = 'run' THEN t.error ->> 'stackTrace' END AS error_stack_trace
+FROM related
+JOIN "TaskRun" t ON t.id = related.id AND t."runtimeEnvironmentId" = $2
+ORDER BY t."createdAt", t.id
+"#
+);
+
+/// One row of [`FIND_RUN_SQL`]: a run and how it relates to the one asked for.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RelatedRunRow {
+    relation: String,
+    #[sqlx(flatten)]
+    run: RunRow,
+}
+
+/// Builds the graph from the rows of [`FIND_RUN_SQL`]; no row for the run itself means a miss.
+pub(crate) fn assemble(
+    rows: Vec<RelatedRunRow>,
+    children_limit: u32,
+    store: Residency,
+) -> Result<Option<RunGraph>> {
+    let mut run = None;
+    let mut parent = None;
+    let mut root = None;
+    let mut children = Vec::with_capacity(rows.len());
+    for row in rows {
+        let record = RunRecord::try_from(row.run)?;
+        match row.relation.as_str() {
+            "run" => run = Some(record),
+            "parent" => parent = Some(record),
+            "root" => root = Some(record),
+            "child" => children.push(record),
+            other => return Err(Error::Internal(format!("unknown run relation `{other}`"))),
+        }
+    }
+    let Some(run) = run else {
+        return Ok(None);
+    };
+    // The rows come ordered by createdAt, so the children beyond the cap are the newest.
+    let cap = usize::try_from(children_limit).unwrap_or(usize::MAX);
+    let children_truncated = children.len() > cap;
+    children.truncate(cap);
+    Ok(Some(RunGraph {
+        run,
+        parent,
+        root,
+        children,
+        children_truncated,
+        store,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_row::fixtures::row;
+
+    fn related(relation: &str, id: &str) -> RelatedRunRow {
+        RelatedRunRow {
+            relation: relation.to_owned(),
+            run: row(id),
+        }
+    }
+
+    #[test]
+    fn no_row_for_the_run_itself_is_a_miss() {
+        assert_eq!(assemble(Vec::new(), 3, Residency::New), Ok(None));
+    }
+
+    #[test]
+    fn the_extra_child_is_cut_and_flags_truncation() {
+        let rows = vec![
+            related("run", "r"),
+            related("child", "c1"),
+            related("child", "c2"),
+            related("child", "c3"),
+        ];
+        let graph = assemble(rows, 2, Residency::Legacy).ok().flatten();
+        let children: Option<Vec<&str>> = graph
+            .as_ref()
+            .map(|g| g.children.iter().map(|c| c.id.as_str()).collect());
+        assert_eq!(children, Some(vec!["c1", "c2"]));
+        assert_eq!(
+            graph.map(|g| (g.children_truncated, g.store)),
+            Some((true, Residency::Legacy))
+        );
+    }
+
+    #[test]
+    fn an_unknown_relation_is_an_internal_error() {
+        let rows = vec![related("run", "r"), related("cousin", "c")];
+        assert!(matches!(
+            assemble(rows, 3, Residency::New),
+            Err(Error::Internal(_))
+        ));
+    }
+}

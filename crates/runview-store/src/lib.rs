@@ -1,0 +1,21 @@
+//! The run-ops stores over sqlx: one PostgreSQL database per store, queried with plain SQL that
+//! reads only run-ops tables, and the topology that routes lookups between LEGACY and NEW and
+//! merges what every store answers.
+
+mod batches;
+mod boot;
+mod find_run;
+mod keyset;
+mod list_runs;
+mod run_row;
+mod store;
+mod telemetry;
+mod topology;
+mod waitpoint;
+
+pub use batches::list_batches_sql;
+pub use boot::{BootError, TopologySettings};
+pub use find_run::FIND_RUN_SQL;
+pub use list_runs::list_runs_sql;
+pub use store::PgRunStore;
+pub use topology::RunOpsTopology;

@@ -1,0 +1,80 @@
+//! ListRuns' primary query: a keyset page of an environment's runs in one store, filtered.
+
+use chrono::{DateTime, Utc};
+use runview_core::Result;
+use runview_core::filter::RunListQuery;
+use runview_core::run::RunRecord;
+use runview_core::status::TaskRunStatus;
+
+use crate::keyset::{Keyed, KeysetStatement, any_of};
+use crate::run_row::{RunRow, run_columns};
+use crate::store::PgRunStore;
+
+/// Packet bodies and the error are not read: a list shows neither.
+const SELECT_RUNS: &str = concat!("SELECT", run_columns!(), "\nFROM \"TaskRun\" t");
+
+/// Every filter is ANDed; `$` is the filter's value.
+fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
+    let filter = &query.filter;
+    let mut statement = KeysetStatement::new(
+        SELECT_RUNS,
+        &query.environment_id,
+        filter.window,
+        &query.page,
+    );
+    let statuses: Vec<&str> = filter
+        .statuses
+        .iter()
+        .copied()
+        .map(TaskRunStatus::as_str)
+        .collect();
+    statement.and(r#"t.status = ANY($::"TaskRunStatus"[])"#, any_of(statuses));
+    statement.and(
+        r#"t."taskIdentifier" = ANY($)"#,
+        any_of(&filter.task_identifiers),
+    );
+    statement.and(r#"t."taskVersion" = ANY($)"#, any_of(&filter.versions));
+    statement.and(r#"t."runTags" && $"#, any_of(&filter.tags));
+    statement.and(
+        r#"t."batchId" = $"#,
+        filter.batch_id.as_ref().map(|id| id.as_str()),
+    );
+    statement.and(r#"t."scheduleId" = $"#, filter.schedule_id.as_deref());
+    statement.and(r#"t."isTest" = $"#, filter.is_test);
+    statement.and(r#"t.queue = ANY($)"#, any_of(&filter.queues));
+    statement.and(r#"t.region = ANY($)"#, any_of(&filter.regions));
+    statement.and(r#"t."machinePreset" = ANY($)"#, any_of(&filter.machines));
+    statement.and(
+        r#"$ = ANY(t."bulkActionGroupIds")"#,
+        filter.bulk_action_id.as_deref(),
+    );
+    statement
+}
+
+/// The statement [`PgRunStore::list_runs`] sends for `query`, for plan checks. Its parameters are
+/// numbered in this order: environment, window start (when set), window end, cursor createdAt and
+/// id (when set), each filter that is set in the order of [`runview_core::filter::RunFilter`]'s
+/// fields, limit.
+pub fn list_runs_sql(query: &RunListQuery) -> String {
+    statement(query).into_sql()
+}
+
+impl PgRunStore {
+    /// One keyset page of the environment's runs in this store, in scan order.
+    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<RunRecord>> {
+        let rows: Vec<RunRow> = self
+            .run("list_runs", statement(query).fetch_all(self.pool()))
+            .await?;
+        rows.into_iter().map(RunRecord::try_from).collect()
+    }
+}
+
+impl Keyed for RunRecord {
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+}

@@ -1,0 +1,12 @@
+//! The run-ops stores against real PostgreSQL, a fresh database per test.
+
+mod batches;
+mod boot;
+mod find_run;
+mod list_plans;
+mod list_runs;
+mod paging;
+mod plan;
+mod routing;
+mod support;
+mod waitpoints;

@@ -1,0 +1,63 @@
+//! List queries with no filter but what a test sets.
+
+use runview_core::filter::{BatchFilter, BatchListQuery, RunFilter, RunListQuery};
+use runview_core::page::{PageRequest, TimeWindow};
+
+use super::{ENV, created_at, environment};
+
+/// Every fixture's createdAt lies in this window.
+fn whole_window() -> TimeWindow {
+    TimeWindow {
+        start: None,
+        end: created_at(100_000),
+    }
+}
+
+pub fn no_run_filter() -> RunFilter {
+    RunFilter {
+        statuses: Vec::new(),
+        task_identifiers: Vec::new(),
+        versions: Vec::new(),
+        tags: Vec::new(),
+        batch_id: None,
+        schedule_id: None,
+        is_test: None,
+        window: whole_window(),
+        queues: Vec::new(),
+        regions: Vec::new(),
+        machines: Vec::new(),
+        bulk_action_id: None,
+    }
+}
+
+/// The first `limit` runs of [`ENV`] that pass `filter`.
+pub fn runs_query(filter: RunFilter, limit: usize) -> RunListQuery {
+    RunListQuery {
+        environment_id: environment(ENV),
+        filter,
+        page: PageRequest {
+            cursor: None,
+            limit,
+        },
+    }
+}
+
+pub fn no_batch_filter() -> BatchFilter {
+    BatchFilter {
+        statuses: Vec::new(),
+        batch_id: None,
+        window: whole_window(),
+    }
+}
+
+/// The first `limit` batches of [`ENV`] that pass `filter`.
+pub fn batches_query(filter: BatchFilter, limit: usize) -> BatchListQuery {
+    BatchListQuery {
+        environment_id: environment(ENV),
+        filter,
+        page: PageRequest {
+            cursor: None,
+            limit,
+        },
+    }
+}

@@ -1,0 +1,68 @@
+//! "Waitpoint" and "WaitpointRunConnection" fixtures.
+
+use sqlx::PgPool;
+
+use super::ENV;
+
+/// One "Waitpoint" row; [`waitpoint`] fills what a test does not care about.
+pub struct NewWaitpoint<'a> {
+    pub id: &'a str,
+    pub environment_id: &'a str,
+    pub status: &'a str,
+    pub output: Option<&'a str>,
+    pub output_is_error: bool,
+}
+
+pub fn waitpoint(id: &str) -> NewWaitpoint<'_> {
+    NewWaitpoint {
+        id,
+        environment_id: ENV,
+        status: "PENDING",
+        output: None,
+        output_is_error: false,
+    }
+}
+
+impl NewWaitpoint<'_> {
+    /// A MANUAL waitpoint (a token) with a user-provided idempotency key, a reset one, a timeout
+    /// and tags, so that every column has something to read.
+    pub async fn insert(&self, pool: &PgPool) {
+        sqlx::query(
+            r#"
+            INSERT INTO "Waitpoint" (
+                id, "friendlyId", type, status, "environmentId", "projectId", "idempotencyKey",
+                "userProvidedIdempotencyKey", "idempotencyKeyExpiresAt", "inactiveIdempotencyKey",
+                "completedAfter", "completedAt", output, "outputIsError", tags, "createdAt",
+                "updatedAt"
+            )
+            VALUES (
+                $1, 'waitpoint_' || $1, 'MANUAL', $2::"WaitpointStatus", $3, 'proj_1',
+                'approval-' || $1, true, timestamp '2026-01-02', 'old-approval',
+                timestamp '2026-01-01 01:00', CASE WHEN $2 = 'COMPLETED' THEN timestamp '2026-01-01 00:30' END,
+                $4, $5, ARRAY['approval', 'ops'], timestamp '2026-01-01', now()
+            )
+            "#,
+        )
+        .bind(self.id)
+        .bind(self.status)
+        .bind(self.environment_id)
+        .bind(self.output)
+        .bind(self.output_is_error)
+        .execute(pool)
+        .await
+        .expect("insert a waitpoint");
+    }
+}
+
+/// Records that the waitpoint blocked the run (the row lives in the run's store).
+pub async fn connect(pool: &PgPool, waitpoint_id: &str, run_id: &str) {
+    sqlx::query(
+        r#"INSERT INTO "WaitpointRunConnection" (id, "taskRunId", "waitpointId")
+           VALUES ($1 || ':' || $2, $2, $1)"#,
+    )
+    .bind(waitpoint_id)
+    .bind(run_id)
+    .execute(pool)
+    .await
+    .expect("connect a run to a waitpoint");
+}

@@ -1,0 +1,302 @@
+//! Configuration: defaults in code, then an optional TOML file, then `RUNVIEW_*` environment
+//! variables, then command-line flags. Keys are flat so each option has one obvious name in every
+//! layer (`cache_ttl` in TOML, `RUNVIEW_CACHE_TTL`, `--cache-ttl`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty when stderr is a terminal, JSON otherwise (production).
+    #[default]
+    Auto,
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+    /// Address of the gRPC read and cache services.
+    pub grpc_addr: SocketAddr,
+    /// Address of the health service, separate so probes never queue behind load.
+    pub health_addr: SocketAddr,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`).
+    pub metrics_addr: SocketAddr,
+    pub log_format: LogFormat,
+    /// The control-plane database (a replica). Defaults to the LEGACY database.
+    pub control_plane_database_url: Option<SecretString>,
+    /// A direct connection to the control-plane primary for cache invalidation (NOTIFY/LISTEN
+    /// do not work on a replica or through a transaction pooler). Defaults to the control plane.
+    pub control_plane_primary_database_url: Option<SecretString>,
+    /// The original database's run-ops tables (a replica). Unset: the embedded default.
+    pub legacy_database_url: Option<SecretString>,
+    /// The dedicated run-ops database.
+    pub new_database_url: Option<SecretString>,
+    /// Read two run-ops stores (LEGACY and NEW); without a NEW URL there is only one.
+    pub split: bool,
+    pub pool_max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub pool_acquire_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+    /// Per kind of control-plane record.
+    pub cache_max_entries: u64,
+    /// How long an expired entry is still served while the control plane is unreachable.
+    #[serde(with = "humantime_serde")]
+    pub cache_stale_if_error: Duration,
+    /// Children returned with a run; more are flagged `children_truncated`.
+    pub children_limit: u32,
+    /// How long in-flight requests may finish after SIGTERM before the process exits anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    /// After SIGTERM, how long to keep serving while readiness already says NOT_SERVING, so load
+    /// balancers stop sending new requests before the listeners close.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_delay: Duration,
+    /// Read requests in flight at once; beyond it requests are shed with RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    #[serde(with = "humantime_serde")]
+    pub http2_keepalive_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub http2_keepalive_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub tcp_keepalive: Duration,
+    /// Connections are closed (gracefully) after this age so clients rebalance across replicas.
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age_grace: Duration,
+    /// How often readiness checks the databases.
+    #[serde(with = "humantime_serde")]
+    pub readiness_interval: Duration,
+    /// Consecutive failed checks before readiness turns NOT_SERVING.
+    pub readiness_failure_threshold: u32,
+    /// Bearer tokens the webapp may present, comma-separated. None configured: no authentication.
+    pub auth_tokens: Option<SecretString>,
+    /// A file with one bearer token per line, added to `auth_tokens`.
+    pub auth_tokens_file: Option<PathBuf>,
+    /// Serve TLS with this certificate chain and key (PEM).
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Require client certificates signed by this CA (mTLS).
+    pub tls_client_ca_file: Option<PathBuf>,
+    /// Serve gRPC server reflection (v1 and v1alpha).
+    pub reflection: bool,
+    /// Where the embedded default keeps its private PostgreSQL.
+    pub embedded_data_dir: PathBuf,
+    /// Secrets that sign page tokens, comma-separated: the first signs, all verify (rotation).
+    /// Unset: a random per-process secret, so tokens do not survive a restart or another replica.
+    pub page_token_secrets: Option<SecretString>,
+    #[serde(with = "humantime_serde")]
+    pub page_token_ttl: Duration,
+    /// The webapp origin waitpoint callback URLs start with.
+    pub waitpoint_callback_url: String,
+}
+
+/// The defaults, as a serializable layer under everything else.
+#[derive(Serialize)]
+struct Defaults {
+    grpc_addr: SocketAddr,
+    health_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    log_format: LogFormat,
+    split: bool,
+    pool_max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pool_acquire_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    statement_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    cache_ttl: Duration,
+    cache_max_entries: u64,
+    #[serde(with = "humantime_serde")]
+    cache_stale_if_error: Duration,
+    children_limit: u32,
+    #[serde(with = "humantime_serde")]
+    shutdown_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    shutdown_delay: Duration,
+    max_concurrent_requests: usize,
+    #[serde(with = "humantime_serde")]
+    http2_keepalive_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    http2_keepalive_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    tcp_keepalive: Duration,
+    #[serde(with = "humantime_serde")]
+    max_connection_age: Duration,
+    #[serde(with = "humantime_serde")]
+    max_connection_age_grace: Duration,
+    #[serde(with = "humantime_serde")]
+    readiness_interval: Duration,
+    readiness_failure_threshold: u32,
+    reflection: bool,
+    embedded_data_dir: PathBuf,
+    #[serde(with = "humantime_serde")]
+    page_token_ttl: Duration,
+    waitpoint_callback_url: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            grpc_addr: SocketAddr::from(([0, 0, 0, 0], 50051)),
+            health_addr: SocketAddr::from(([0, 0, 0, 0], 50052)),
+            metrics_addr: SocketAddr::from(([0, 0, 0, 0], 9090)),
+            log_format: LogFormat::Auto,
+            split: true,
+            pool_max_connections: 16,
+            pool_acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            cache_ttl: Duration::from_secs(30),
+            cache_max_entries: 100_000,
+            cache_stale_if_error: Duration::from_secs(300),
+            children_limit: 100,
+            shutdown_timeout: Duration::from_secs(20),
+            shutdown_delay: Duration::ZERO,
+            max_concurrent_requests: 256,
+            http2_keepalive_interval: Duration::from_secs(30),
+            http2_keepalive_timeout: Duration::from_secs(10),
+            tcp_keepalive: Duration::from_secs(60),
+            max_connection_age: Duration::from_secs(300),
+            max_connection_age_grace: Duration::from_secs(30),
+            readiness_interval: Duration::from_secs(2),
+            readiness_failure_threshold: 3,
+            reflection: true,
+            embedded_data_dir: std::env::temp_dir().join("runview-embedded"),
+            page_token_ttl: Duration::from_secs(3 * 24 * 3600),
+            waitpoint_callback_url: "http://localhost:3030".to_owned(),
+        }
+    }
+}
+
+/// Command-line flags; each overrides the option of the same name. Database URLs are not flags
+/// on purpose: a password on a command line is visible to every user of the machine.
+#[derive(Clone, Debug, Default, Serialize, clap::Args)]
+pub struct Flags {
+    /// A TOML configuration file.
+    #[arg(long, env = "RUNVIEW_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_addr: Option<SocketAddr>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_addr: Option<SocketAddr>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<SocketAddr>,
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<bool>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_max_connections: Option<u32>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children_limit: Option<u32>,
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Layers defaults, the file named by `--config`/`RUNVIEW_CONFIG`, `RUNVIEW_*` variables
+    /// and flags.
+    pub fn load(flags: &Flags) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Defaults::default()));
+        if let Some(path) = &flags.config {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("RUNVIEW_").ignore(&["CONFIG"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+// figment's test jail returns figment's own (large) error type; that is its API, not ours.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_configured() {
+        figment::Jail::expect_with(|_| {
+            let config = Config::load(&Flags::default()).map_err(|e| *e)?;
+            assert_eq!(config.grpc_addr.port(), 50051);
+            assert_eq!(config.health_addr.port(), 50052);
+            assert_eq!(config.cache_ttl, Duration::from_secs(30));
+            assert_eq!(config.children_limit, 100);
+            assert!(config.legacy_database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_environment_then_flags_override_in_that_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "runview.toml",
+                "cache_ttl = \"10s\"\nchildren_limit = 7\ngrpc_addr = \"127.0.0.1:7000\"",
+            )?;
+            jail.set_env("RUNVIEW_CHILDREN_LIMIT", "8");
+            jail.set_env(
+                "RUNVIEW_LEGACY_DATABASE_URL",
+                "postgres://u:hunter2@db/legacy",
+            );
+            let flags = Flags {
+                config: Some("runview.toml".into()),
+                grpc_addr: Some(SocketAddr::from(([127, 0, 0, 1], 7001))),
+                ..Flags::default()
+            };
+            let config = Config::load(&flags).map_err(|e| *e)?;
+            assert_eq!(config.cache_ttl, Duration::from_secs(10), "from the file");
+            assert_eq!(config.children_limit, 8, "env beats the file");
+            assert_eq!(config.grpc_addr.port(), 7001, "flags beat everything");
+            assert_eq!(
+                config
+                    .legacy_database_url
+                    .as_ref()
+                    .map(|url| url.expose_secret().to_owned()),
+                Some("postgres://u:hunter2@db/legacy".to_owned())
+            );
+            assert!(
+                !format!("{config:?}").contains("hunter2"),
+                "secrets never print"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_duration_is_a_clear_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RUNVIEW_CACHE_TTL", "soon");
+            let error = Config::load(&Flags::default()).expect_err("bad duration");
+            assert!(
+                error.to_string().to_lowercase().contains("cache_ttl"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,150 @@
+//! ListBatches: the request into a query, each batch into a `BatchSummary`.
+
+use runview_core::Error;
+use runview_core::batch::BatchStatus;
+use runview_core::ids::BatchId;
+use runview_core::page::{TimeFilter, page_size};
+use runview_core::presenter::{BatchListItem, BatchListPage, ListBatchesQuery};
+
+use super::{date_time, environment_id, environment_type, time_delta, timestamp};
+use crate::proto as pb;
+
+impl TryFrom<pb::ListBatchesRequest> for ListBatchesQuery {
+    type Error = Error;
+
+    fn try_from(request: pb::ListBatchesRequest) -> Result<Self, Error> {
+        let statuses = request
+            .statuses
+            .iter()
+            .enumerate()
+            .map(|(index, value)| {
+                pb::BatchStatus::try_from(*value)
+                    .ok()
+                    .and_then(batch_status)
+                    .ok_or_else(|| {
+                        Error::invalid_argument(
+                            format!("statuses[{index}]"),
+                            format!("{value} is not a batch status"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            environment_id: environment_id(&request.environment_id)?,
+            page_size: page_size(request.page_size)?,
+            page_token: Some(request.page_token).filter(|token| !token.is_empty()),
+            statuses,
+            batch_id: request
+                .batch_id
+                .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
+                .transpose()?,
+            time: TimeFilter {
+                created_after: request
+                    .created_after
+                    .map(|at| date_time("created_after", &at))
+                    .transpose()?,
+                created_before: request
+                    .created_before
+                    .map(|at| date_time("created_before", &at))
+                    .transpose()?,
+                period: request
+                    .period
+                    .map(|period| time_delta("period", &period))
+                    .transpose()?,
+            },
+            include_run_counts: request.include_run_counts,
+        })
+    }
+}
+
+impl From<BatchListPage> for pb::ListBatchesResponse {
+    fn from(list: BatchListPage) -> Self {
+        Self {
+            batches: list.page.items.into_iter().map(batch_summary).collect(),
+            next_page_token: list.page.next_page_token.unwrap_or_default(),
+            previous_page_token: list.page.previous_page_token.unwrap_or_default(),
+            has_any_batches: list.has_any_batches,
+        }
+    }
+}
+
+fn batch_summary(item: BatchListItem) -> pb::BatchSummary {
+    let BatchListItem {
+        record,
+        environment,
+        run_counts,
+    } = item;
+    pb::BatchSummary {
+        id: record.id.friendly(),
+        status: proto_batch_status(record.status) as i32,
+        created_at: Some(timestamp(record.created_at)),
+        updated_at: Some(timestamp(record.updated_at)),
+        has_finished: record.status.has_finished(),
+        finished_at: record.finished_at().map(timestamp),
+        run_count: record.run_count,
+        batch_version: record.batch_version,
+        environment: Some(pb::BatchEnvironment {
+            id: environment.id.clone(),
+            r#type: environment_type(environment.environment_type) as i32,
+            slug: environment.slug.clone(),
+            user_name: environment
+                .owner
+                .as_ref()
+                .map(|owner| owner.display_name().to_owned()),
+        }),
+        run_counts: run_counts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(status, count)| (status.as_str().to_owned(), count))
+            .collect(),
+    }
+}
+
+fn batch_status(status: pb::BatchStatus) -> Option<BatchStatus> {
+    match status {
+        pb::BatchStatus::Unspecified => None,
+        pb::BatchStatus::Pending => Some(BatchStatus::Pending),
+        pb::BatchStatus::Processing => Some(BatchStatus::Processing),
+        pb::BatchStatus::Completed => Some(BatchStatus::Completed),
+        pb::BatchStatus::PartialFailed => Some(BatchStatus::PartialFailed),
+        pb::BatchStatus::Aborted => Some(BatchStatus::Aborted),
+    }
+}
+
+fn proto_batch_status(status: BatchStatus) -> pb::BatchStatus {
+    match status {
+        BatchStatus::Pending => pb::BatchStatus::Pending,
+        BatchStatus::Processing => pb::BatchStatus::Processing,
+        BatchStatus::Completed => pb::BatchStatus::Completed,
+        BatchStatus::PartialFailed => pb::BatchStatus::PartialFailed,
+        BatchStatus::Aborted => pb::BatchStatus::Aborted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_statuses_round_trip_through_proto() {
+        for status in BatchStatus::ALL {
+            assert_eq!(batch_status(proto_batch_status(status)), Some(status));
+        }
+        assert_eq!(batch_status(pb::BatchStatus::Unspecified), None);
+    }
+
+    #[test]
+    fn an_unspecified_status_filter_names_its_position() {
+        let request = pb::ListBatchesRequest {
+            environment_id: "cm0env0000000000000000001".into(),
+            statuses: vec![pb::BatchStatus::Completed as i32, 0],
+            ..pb::ListBatchesRequest::default()
+        };
+        match ListBatchesQuery::try_from(request) {
+            Err(Error::InvalidArgument { violations, .. }) => {
+                assert_eq!(violations[0].field, "statuses[1]")
+            }
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! ListRuns: the request into a query, each list item into a `RunSummary`.
+
+use runview_core::Error;
+use runview_core::ids::BatchId;
+use runview_core::page::{TimeFilter, page_size};
+use runview_core::presenter::{ListPage, ListRunsQuery, RunListItem};
+use runview_core::status::{PublicRunStatus, RunFlags, StatusFilterMode};
+
+use super::{
+    api_version, date_time, environment_id, filter_values, packet_parts, run_status, time_delta,
+    timestamp,
+};
+use crate::proto as pb;
+
+const SCHEDULE_PREFIX: &str = "sched_";
+
+impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
+    type Error = Error;
+
+    fn try_from(request: pb::ListRunsRequest) -> Result<Self, Error> {
+        let statuses = request
+            .statuses
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                PublicRunStatus::from_name(name).ok_or_else(|| {
+                    Error::invalid_argument(
+                        format!("statuses[{index}]"),
+                        format!("`{name}` is not a run status"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let status_filter_mode = match pb::StatusFilterMode::try_from(request.status_filter_mode) {
+            Ok(pb::StatusFilterMode::Unspecified | pb::StatusFilterMode::Upstream) => {
+                StatusFilterMode::Upstream
+            }
+            Ok(pb::StatusFilterMode::Complete) => StatusFilterMode::Complete,
+            Err(_) => {
+                return Err(Error::invalid_argument(
+                    "status_filter_mode",
+                    "unknown value",
+                ));
+            }
+        };
+        let schedule_id = match request.schedule_id {
+            Some(id) if !id.starts_with(SCHEDULE_PREFIX) || id.len() == SCHEDULE_PREFIX.len() => {
+                return Err(Error::invalid_argument(
+                    "schedule_id",
+                    "must be a schedule friendly id (`sched_…`)",
+                ));
+            }
+            other => other,
+        };
+        let bulk_action_id = match request.bulk_action_id {
+            Some(id) if id.is_empty() => {
+                return Err(Error::invalid_argument(
+                    "bulk_action_id",
+                    "must not be empty",
+                ));
+            }
+            other => other,
+        };
+        Ok(Self {
+            environment_id: environment_id(&request.environment_id)?,
+            api_version: api_version(request.api_version)?,
+            page_size: page_size(request.page_size)?,
+            page_token: Some(request.page_token).filter(|token| !token.is_empty()),
+            statuses,
+            status_filter_mode,
+            task_identifiers: filter_values("task_identifiers", request.task_identifiers)?,
+            versions: filter_values("versions", request.versions)?,
+            tags: filter_values("tags", request.tags)?,
+            batch_id: request
+                .batch_id
+                .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
+                .transpose()?,
+            schedule_id,
+            is_test: request.is_test,
+            time: TimeFilter {
+                created_after: request
+                    .created_after
+                    .map(|at| date_time("created_after", &at))
+                    .transpose()?,
+                created_before: request
+                    .created_before
+                    .map(|at| date_time("created_before", &at))
+                    .transpose()?,
+                period: request
+                    .period
+                    .map(|period| time_delta("period", &period))
+                    .transpose()?,
+            },
+            queues: filter_values("queues", request.queues)?,
+            regions: filter_values("regions", request.regions)?,
+            machines: filter_values("machines", request.machines)?,
+            bulk_action_id,
+        })
+    }
+}
+
+impl From<ListPage<RunListItem>> for pb::ListRunsResponse {
+    fn from(page: ListPage<RunListItem>) -> Self {
+        Self {
+            runs: page.items.into_iter().map(run_summary).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            previous_page_token: page.previous_page_token.unwrap_or_default(),
+        }
+    }
+}
+
+fn run_summary(run: RunListItem) -> pb::RunSummary {
+    let RunFlags {
+        is_queued,
+        is_executing,
+        is_waiting,
+        is_completed,
+        is_success,
+        is_failed,
+        is_cancelled,
+    } = run.flags;
+    let (metadata, metadata_type) = packet_parts(run.metadata);
+    let environment = &run.environment;
+    pb::RunSummary {
+        id: run.id.friendly(),
+        status: run_status(run.status) as i32,
+        api_status: run.public_status.as_str().to_owned(),
+        is_queued,
+        is_executing,
+        is_waiting,
+        is_completed,
+        is_success,
+        is_failed,
+        is_cancelled,
+        task_identifier: run.task_identifier,
+        idempotency_key: run.idempotency_key,
+        version: run.version,
+        created_at: Some(timestamp(run.created_at)),
+        updated_at: Some(timestamp(run.updated_at)),
+        started_at: run.started_at.map(timestamp),
+        finished_at: run.finished_at.map(timestamp),
+        delayed_until: run.delayed_until.map(timestamp),
+        expired_at: run.expired_at.map(timestamp),
+        ttl: run.ttl,
+        is_test: run.is_test,
+        tags: run.tags,
+        cost_in_cents: run.cost_in_cents,
+        base_cost_in_cents: run.base_cost_in_cents,
+        duration_ms: i64::from(run.duration_ms),
+        depth: run.depth,
+        metadata,
+        metadata_type,
+        task_kind: run.task_kind,
+        region: run.region,
+        environment: Some(pb::RunSummaryEnvironment {
+            id: environment.id.clone(),
+            name: environment.slug.clone(),
+            user: environment
+                .owner
+                .as_ref()
+                .map(|owner| owner.display_name().to_owned()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runview_core::status::ApiVersion;
+
+    use super::*;
+
+    fn request() -> pb::ListRunsRequest {
+        pb::ListRunsRequest {
+            environment_id: "cm0env0000000000000000001".into(),
+            ..pb::ListRunsRequest::default()
+        }
+    }
+
+    fn field_of(request: pb::ListRunsRequest) -> String {
+        match ListRunsQuery::try_from(request) {
+            Err(Error::InvalidArgument { violations, .. }) => violations[0].field.clone(),
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_list_runs_request_becomes_a_query() {
+        let query = ListRunsQuery::try_from(pb::ListRunsRequest {
+            api_version: pb::ApiVersion::ApiVersion20250716 as i32,
+            statuses: vec!["WAITING".into()],
+            status_filter_mode: pb::StatusFilterMode::Complete as i32,
+            batch_id: Some("batch_clxyz0123456789abcdefghij".into()),
+            schedule_id: Some("sched_abc".into()),
+            period: Some(prost_types::Duration {
+                seconds: 3600,
+                nanos: 0,
+            }),
+            ..request()
+        })
+        .expect("valid");
+        assert_eq!(query.page_size, 25);
+        assert_eq!(query.page_token, None);
+        assert_eq!(query.api_version, ApiVersion::V2);
+        assert_eq!(query.statuses, [PublicRunStatus::Waiting]);
+        assert_eq!(query.status_filter_mode, StatusFilterMode::Complete);
+        assert_eq!(
+            query.batch_id.map(|id| id.friendly()),
+            Some("batch_clxyz0123456789abcdefghij".to_owned())
+        );
+        assert_eq!(query.time.period, Some(chrono::TimeDelta::hours(1)));
+    }
+
+    #[test]
+    fn bad_filters_name_their_field() {
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                page_size: -1,
+                ..request()
+            }),
+            "page_size"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                statuses: vec!["DONE".into()],
+                ..request()
+            }),
+            "statuses[0]"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                tags: vec!["a".into(), String::new()],
+                ..request()
+            }),
+            "tags[1]"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                batch_id: Some("run_x".into()),
+                ..request()
+            }),
+            "batch_id"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                schedule_id: Some("abc".into()),
+                ..request()
+            }),
+            "schedule_id"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                status_filter_mode: 7,
+                ..request()
+            }),
+            "status_filter_mode"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                environment_id: String::new(),
+                ..request()
+            }),
+            "environment_id"
+        );
+    }
+}

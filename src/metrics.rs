@@ -1,0 +1,107 @@
+//! Prometheus metrics on their own port. Libraries record through the `metrics` facade; this
+//! module installs the one process-wide recorder, serves `/metrics`, and records what only the
+//! edge sees: requests by method and code, and connection pools.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::Code;
+
+/// Latency buckets (seconds) from sub-millisecond cache hits to the statement timeout.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The process-wide recorder; several servers in one process (tests) share it.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Suffix("duration_seconds".to_owned()),
+                LATENCY_BUCKETS,
+            )
+            .unwrap_or_else(|_| PrometheusBuilder::new())
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (an embedding process); then ours only renders.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Serves `GET /metrics` until shutdown.
+pub fn serve(
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> JoinHandle<std::io::Result<()>> {
+    let handle = handle();
+    let app = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    })
+}
+
+/// One finished RPC.
+pub fn record_request(method: &'static str, code: Code, elapsed: Duration) {
+    let code = code_name(code);
+    metrics::counter!("runview_requests_total", "method" => method, "code" => code).increment(1);
+    metrics::histogram!("runview_request_duration_seconds", "method" => method, "code" => code)
+        .record(elapsed.as_secs_f64());
+}
+
+/// Samples each pool's size and idle connections; `database` is a fixed name, never a URL.
+pub fn sample_pools(
+    pools: Vec<(&'static str, PgPool)>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(POOL_SAMPLE_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            for (database, pool) in &pools {
+                let size = f64::from(pool.size());
+                let idle = pool.num_idle() as f64;
+                metrics::gauge!("runview_pool_connections", "database" => *database, "state" => "idle").set(idle);
+                metrics::gauge!("runview_pool_connections", "database" => *database, "state" => "in_use").set(size - idle);
+                metrics::gauge!("runview_pool_max_connections", "database" => *database)
+                    .set(f64::from(pool.options().get_max_connections()));
+            }
+        }
+    })
+}
+
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}

@@ -1,0 +1,136 @@
+//! Slow databases under load: the caller's deadline bounds each call, and beyond the concurrency
+//! limit calls are shed at once instead of queueing behind the slow ones.
+
+use std::time::Duration;
+
+use runview::config::Config;
+use runview::server::READINESS;
+use tokio::time::Instant;
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_types::StatusExt;
+
+use super::{
+    ProxiedStack, bounded, eventually, get_run, health_status, quiet_readiness_config,
+    wait_for_health,
+};
+use crate::harness::reason;
+
+#[tokio::test]
+async fn a_deadline_shorter_than_a_delayed_reply_is_deadline_exceeded_and_the_only_connection_serves_again()
+ {
+    bounded(async {
+        let config = Config {
+            pool_max_connections: 1,
+            ..quiet_readiness_config()
+        };
+        let stack = ProxiedStack::start(config).await;
+        let demo = stack.demo();
+        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let mut client = stack.client().await;
+        client
+            .get_run(request.clone())
+            .await
+            .expect("warms the pool and the cache");
+        let connections = stack.new.accepted_connections();
+
+        let delay = Duration::from_millis(500);
+        stack.new.delay(delay);
+        let mut hurried = tonic::Request::new(request.clone());
+        hurried.set_timeout(Duration::from_millis(150));
+        let started = Instant::now();
+        let status = client
+            .get_run(hurried)
+            .await
+            .expect_err("the reply comes after the deadline");
+        let answered_in = started.elapsed();
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+        assert_eq!(reason(&status), "DEADLINE_EXCEEDED");
+        assert!(
+            answered_in < delay,
+            "the server answers at the deadline, not with the database: {answered_in:?}"
+        );
+
+        stack.new.delay(Duration::ZERO);
+        let run = client
+            .get_run(request)
+            .await
+            .expect("the pool's only connection serves again")
+            .into_inner();
+        assert_eq!(run.id, demo.new_run_id);
+        assert_eq!(
+            stack.new.accepted_connections(),
+            connections,
+            "the connection the abandoned query used went back to the pool"
+        );
+        stack.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn calls_beyond_the_concurrency_limit_are_shed_at_once_while_readiness_stays_serving() {
+    bounded(async {
+        let config = Config {
+            max_concurrent_requests: 2,
+            ..quiet_readiness_config()
+        };
+        let stack = ProxiedStack::start(config).await;
+        let health = stack.server.health_addr;
+        wait_for_health(health, READINESS, ServingStatus::Serving).await;
+        let demo = stack.demo();
+        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let client = stack.client().await;
+        client
+            .clone()
+            .get_run(request.clone())
+            .await
+            .expect("warms the pool and the cache");
+
+        stack.new.delay(Duration::from_secs(1));
+        let in_flight: Vec<_> = (0..2)
+            .map(|_| {
+                let (mut client, request) = (client.clone(), request.clone());
+                tokio::spawn(async move { client.get_run(request).await })
+            })
+            .collect();
+        eventually(
+            Duration::from_secs(5),
+            "both calls wait on the NEW store",
+            async || (stack.new.delayed_connections() >= 2).then_some(()),
+        )
+        .await;
+
+        let started = Instant::now();
+        let status = client
+            .clone()
+            .get_run(request.clone())
+            .await
+            .expect_err("a third call is shed");
+        let answered_in = started.elapsed();
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&status), "OVERLOADED");
+        assert!(status.get_error_details().retry_info().is_some());
+        assert!(
+            answered_in < Duration::from_millis(100),
+            "shed at once, not queued: {answered_in:?}"
+        );
+        assert_eq!(
+            health_status(health, READINESS).await,
+            ServingStatus::Serving,
+            "probes are not shed"
+        );
+
+        stack.new.delay(Duration::ZERO);
+        for call in in_flight {
+            let run = call
+                .await
+                .expect("the call does not panic")
+                .expect("admitted calls complete")
+                .into_inner();
+            assert_eq!(run.id, demo.new_run_id);
+        }
+        stack.shutdown().await;
+    })
+    .await;
+}

@@ -1,0 +1,147 @@
+//! Fault injection: the real server over real PostgreSQL reached through [`Proxy`]s, so a test can
+//! cut or slow one database under live traffic and check what callers see.
+
+mod auth;
+mod control_plane;
+mod invalidation;
+mod load;
+mod metrics;
+mod shutdown;
+mod store_outage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use runview::config::Config;
+use runview::proto::GetRunRequest;
+use runview::proto::read_service_client::ReadServiceClient;
+use runview::server::{self, DatabaseUrls, RunningServer};
+use runview_seed::DemoHighlights;
+use secrecy::SecretString;
+use tokio::time::Instant;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::harness::{SeededDatabases, channel, test_config};
+use crate::proxy::Proxy;
+
+/// No fault test may hang the suite, whatever the server does.
+const TEST_BUDGET: Duration = Duration::from_secs(30);
+
+/// Runs a test body, failing it if it takes longer than [`TEST_BUDGET`].
+pub async fn bounded(test: impl Future<Output = ()>) {
+    tokio::time::timeout(TEST_BUDGET, test)
+        .await
+        .expect("the test finishes within its budget");
+}
+
+/// Polls `probe` until it returns `Some`, failing with `what` once `within` has passed.
+pub async fn eventually<T>(
+    within: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Seeded databases, each reached through a proxy of its own, and a server over the proxies.
+pub struct ProxiedStack {
+    pub databases: SeededDatabases,
+    pub control_plane: Proxy,
+    pub legacy: Proxy,
+    pub new: Proxy,
+    pub server: RunningServer,
+}
+
+impl ProxiedStack {
+    pub async fn start(config: Config) -> Self {
+        let databases = SeededDatabases::create().await;
+        let (control_plane, legacy, new) = tokio::join!(
+            Proxy::start(databases.control_plane.url()),
+            Proxy::start(databases.legacy.url()),
+            Proxy::start(databases.new.url()),
+        );
+        let secret = |proxy: &Proxy, url: &str| SecretString::from(proxy.url_for(url));
+        let urls = DatabaseUrls {
+            control_plane: secret(&control_plane, databases.control_plane.url()),
+            control_plane_primary: None,
+            legacy: secret(&legacy, databases.legacy.url()),
+            new: Some(secret(&new, databases.new.url())),
+        };
+        let server = server::start(&config, &urls)
+            .await
+            .expect("the server starts over the proxies");
+        Self {
+            databases,
+            control_plane,
+            legacy,
+            new,
+            server,
+        }
+    }
+
+    pub fn demo(&self) -> &DemoHighlights {
+        &self.databases.demo
+    }
+
+    pub async fn client(&self) -> ReadServiceClient<Channel> {
+        ReadServiceClient::new(channel(self.server.grpc_addr).await)
+    }
+
+    pub async fn shutdown(self) {
+        self.server
+            .shutdown()
+            .await
+            .expect("the server stops cleanly");
+    }
+}
+
+/// The test configuration with readiness checks far apart, for tests that count the queries
+/// reaching a database: a readiness ping would be counted too, or take a pool's only connection.
+pub fn quiet_readiness_config() -> Config {
+    Config {
+        readiness_interval: Duration::from_secs(3600),
+        ..test_config()
+    }
+}
+
+pub fn get_run(environment_id: &str, run_id: &str) -> GetRunRequest {
+    GetRunRequest {
+        environment_id: environment_id.to_owned(),
+        run_id: run_id.to_owned(),
+        ..GetRunRequest::default()
+    }
+}
+
+/// The status the health service on `addr` reports for `service`.
+pub async fn health_status(addr: SocketAddr, service: &str) -> ServingStatus {
+    let mut health = HealthClient::new(channel(addr).await);
+    health
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .expect("the health service answers")
+        .into_inner()
+        .status()
+}
+
+/// Polls the health service on `addr` until `service` reports `expected`.
+pub async fn wait_for_health(addr: SocketAddr, service: &str, expected: ServingStatus) {
+    eventually(
+        Duration::from_secs(5),
+        &format!("{service} turns {expected:?}"),
+        async || (health_status(addr, service).await == expected).then_some(()),
+    )
+    .await;
+}
