@@ -2,6 +2,7 @@
 //! for) by a parent run, with run statuses that agree with the batch status.
 
 use rand::{Rng, rngs::StdRng};
+use runview_core::batch::BatchStatus;
 use runview_core::status::TaskRunStatus;
 
 use crate::copy::RunOpsTable;
@@ -10,63 +11,29 @@ use crate::stream::{Shape, StoreGenerator};
 use crate::values::{TASKS, cuid, hex, pick};
 use crate::waitpoints::{WaitpointRow, write_connection, write_waitpoint};
 
-/// The "BatchTaskRunStatus".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BatchStatus {
-    Pending,
-    Processing,
-    Completed,
-    PartialFailed,
-    Aborted,
-}
-
-impl BatchStatus {
-    pub const ALL: [Self; 5] = [
-        Self::Pending,
-        Self::Processing,
-        Self::Completed,
-        Self::PartialFailed,
-        Self::Aborted,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Processing => "PROCESSING",
-            Self::Completed => "COMPLETED",
-            Self::PartialFailed => "PARTIAL_FAILED",
-            Self::Aborted => "ABORTED",
-        }
-    }
-
-    fn is_finished(self) -> bool {
-        !matches!(self, Self::Pending | Self::Processing)
-    }
-
-    /// The status of the `index`-th run of a batch in this status. The first run always shows
-    /// why the batch is in it (one still running, one failed, one canceled).
-    fn run_status(self, rng: &mut StdRng, index: usize) -> TaskRunStatus {
-        use TaskRunStatus as S;
-        match (self, index) {
-            (Self::Pending, _) => S::Pending,
-            (Self::Processing, 0) => S::Executing,
-            (Self::Processing, _) => pick(
-                rng,
-                &[
-                    S::CompletedSuccessfully,
-                    S::CompletedSuccessfully,
-                    S::Executing,
-                    S::Pending,
-                    S::Dequeued,
-                ],
-            ),
-            (Self::Completed, _) => S::CompletedSuccessfully,
-            (Self::PartialFailed, 0) => S::CompletedWithErrors,
-            (Self::PartialFailed, _) if rng.random_bool(0.2) => S::CompletedWithErrors,
-            (Self::Aborted, 0) => S::Canceled,
-            (Self::Aborted, _) if rng.random_bool(0.5) => S::Canceled,
-            (Self::PartialFailed | Self::Aborted, _) => S::CompletedSuccessfully,
-        }
+/// The status of the `index`-th run of a batch in `status`. The first run always shows
+/// why the batch is in it (one still running, one failed, one canceled).
+fn run_status(status: BatchStatus, rng: &mut StdRng, index: usize) -> TaskRunStatus {
+    use TaskRunStatus as S;
+    match (status, index) {
+        (BatchStatus::Pending, _) => S::Pending,
+        (BatchStatus::Processing, 0) => S::Executing,
+        (BatchStatus::Processing, _) => pick(
+            rng,
+            &[
+                S::CompletedSuccessfully,
+                S::CompletedSuccessfully,
+                S::Executing,
+                S::Pending,
+                S::Dequeued,
+            ],
+        ),
+        (BatchStatus::Completed, _) => S::CompletedSuccessfully,
+        (BatchStatus::PartialFailed, 0) => S::CompletedWithErrors,
+        (BatchStatus::PartialFailed, _) if rng.random_bool(0.2) => S::CompletedWithErrors,
+        (BatchStatus::Aborted, 0) => S::Canceled,
+        (BatchStatus::Aborted, _) if rng.random_bool(0.5) => S::Canceled,
+        (BatchStatus::PartialFailed | BatchStatus::Aborted, _) => S::CompletedSuccessfully,
     }
 }
 
@@ -134,7 +101,7 @@ impl StoreGenerator<'_> {
         for index in 0..size {
             // Items are created together, ten per millisecond: ties readers must order by id.
             let run_at = batch_at + 1 + (index / 10) as i64;
-            let run_status = status.run_status(&mut self.rng, index);
+            let run_status = run_status(status, &mut self.rng, index);
             let lineage = parent.as_ref().map(|parent| Lineage {
                 parent_id: parent.id.clone(),
                 root_id: parent.id.clone(),
@@ -153,7 +120,7 @@ impl StoreGenerator<'_> {
             last_created = run_at;
             last_completed = last_completed.max(outcome.completed_at.unwrap_or(run_at));
         }
-        let completed_at = status.is_finished().then_some(last_completed);
+        let completed_at = status.has_finished().then_some(last_completed);
         let idempotency_key = self.rng.random_bool(0.1).then(|| hex(&mut self.rng, 16));
         let catalog = self.catalog;
         let mut row = self.sink.row(RunOpsTable::BatchTaskRun);

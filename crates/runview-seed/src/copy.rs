@@ -6,6 +6,7 @@
 //! `COPY` per table. The channel bound is what keeps memory flat for any number of runs.
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::DateTime;
 use sqlx::{PgConnection, PgPool};
@@ -268,16 +269,23 @@ impl StoreCounts {
 
 /// Loads every chunk the generators send until all senders are gone. A connection is taken per
 /// chunk rather than held, so that two stores sharing one small pool cannot starve each other.
+/// Loads chunks until the generators are done, adding each chunk's runs to `runs_written` as soon
+/// as PostgreSQL has them, so that a caller can show progress.
 pub(crate) async fn write_chunks(
     pool: &PgPool,
     mut rx: mpsc::Receiver<Chunk>,
+    runs_written: &AtomicU64,
 ) -> Result<StoreCounts, sqlx::Error> {
     let mut counts = StoreCounts::default();
     while let Some(chunk) = rx.recv().await {
         let mut conn = pool.acquire().await?;
         for (table, data) in RunOpsTable::ALL.into_iter().zip(&chunk.parts) {
             if !data.is_empty() {
-                counts.add(table, copy_rows(&mut conn, table.table(), data).await?);
+                let rows = copy_rows(&mut conn, table.table(), data).await?;
+                if table == RunOpsTable::TaskRun {
+                    runs_written.fetch_add(rows, Ordering::Relaxed);
+                }
+                counts.add(table, rows);
             }
         }
     }

@@ -19,6 +19,7 @@ mod values;
 mod waitpoints;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -101,6 +102,16 @@ const CHANNEL_DEPTH: usize = 2;
 
 /// Seeds `targets` with the dataset `plan` describes, then refreshes planner statistics.
 pub async fn seed(targets: SeedTargets<'_>, plan: &SeedPlan) -> Result<SeedReport, sqlx::Error> {
+    seed_with_progress(targets, plan, &AtomicU64::new(0)).await
+}
+
+/// As [`seed`], adding to `runs_written` the runs of every chunk once it is loaded, so that a
+/// caller can show progress against `plan.runs` (the final ANALYZE comes after the last one).
+pub async fn seed_with_progress(
+    targets: SeedTargets<'_>,
+    plan: &SeedPlan,
+    runs_written: &AtomicU64,
+) -> Result<SeedReport, sqlx::Error> {
     plan.validate().map_err(|reason| {
         sqlx::Error::Configuration(format!("invalid seed plan: {reason}").into())
     })?;
@@ -117,8 +128,8 @@ pub async fn seed(targets: SeedTargets<'_>, plan: &SeedPlan) -> Result<SeedRepor
     );
     let (generated, legacy, new) = tokio::join!(
         generation,
-        write_chunks(targets.legacy, legacy_rx),
-        write_chunks(targets.new, new_rx),
+        write_chunks(targets.legacy, legacy_rx, runs_written),
+        write_chunks(targets.new, new_rx, runs_written),
     );
     // A writer's own error explains why the generators saw it go away.
     let (legacy, new) = (legacy?, new?);

@@ -5,7 +5,9 @@
 
 use runview_core::status::TaskRunStatus;
 
-use crate::batch::{BatchShape, BatchStatus};
+use runview_core::batch::BatchStatus;
+
+use crate::batch::BatchShape;
 use crate::plan::SeedPlan;
 use crate::stream::{Shape, Store, StoreGenerator};
 use crate::values::TASKS;

@@ -2,11 +2,10 @@
 
 use runview_core::Error;
 use runview_core::batch::BatchStatus;
-use runview_core::ids::BatchId;
-use runview_core::page::{TimeFilter, page_size};
+use runview_core::page::page_size;
 use runview_core::presenter::{BatchListItem, BatchListPage, ListBatchesQuery};
 
-use super::{date_time, environment_id, environment_type, time_delta, timestamp};
+use super::{batch_id, environment_id, environment_type, time_filter, timestamp};
 use crate::proto as pb;
 
 impl TryFrom<pb::ListBatchesRequest> for ListBatchesQuery {
@@ -34,24 +33,12 @@ impl TryFrom<pb::ListBatchesRequest> for ListBatchesQuery {
             page_size: page_size(request.page_size)?,
             page_token: Some(request.page_token).filter(|token| !token.is_empty()),
             statuses,
-            batch_id: request
-                .batch_id
-                .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
-                .transpose()?,
-            time: TimeFilter {
-                created_after: request
-                    .created_after
-                    .map(|at| date_time("created_after", &at))
-                    .transpose()?,
-                created_before: request
-                    .created_before
-                    .map(|at| date_time("created_before", &at))
-                    .transpose()?,
-                period: request
-                    .period
-                    .map(|period| time_delta("period", &period))
-                    .transpose()?,
-            },
+            batch_id: batch_id(request.batch_id)?,
+            time: time_filter(
+                request.created_after,
+                request.created_before,
+                request.period,
+            )?,
             include_run_counts: request.include_run_counts,
         })
     }

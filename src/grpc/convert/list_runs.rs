@@ -1,13 +1,12 @@
 //! ListRuns: the request into a query, each list item into a `RunSummary`.
 
 use runview_core::Error;
-use runview_core::ids::BatchId;
-use runview_core::page::{TimeFilter, page_size};
+use runview_core::page::page_size;
 use runview_core::presenter::{ListPage, ListRunsQuery, RunListItem};
 use runview_core::status::{PublicRunStatus, RunFlags, StatusFilterMode};
 
 use super::{
-    api_version, date_time, environment_id, filter_values, packet_parts, run_status, time_delta,
+    api_version, batch_id, environment_id, filter_values, packet_parts, run_status, time_filter,
     timestamp,
 };
 use crate::proto as pb;
@@ -71,26 +70,14 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
             task_identifiers: filter_values("task_identifiers", request.task_identifiers)?,
             versions: filter_values("versions", request.versions)?,
             tags: filter_values("tags", request.tags)?,
-            batch_id: request
-                .batch_id
-                .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
-                .transpose()?,
+            batch_id: batch_id(request.batch_id)?,
             schedule_id,
             is_test: request.is_test,
-            time: TimeFilter {
-                created_after: request
-                    .created_after
-                    .map(|at| date_time("created_after", &at))
-                    .transpose()?,
-                created_before: request
-                    .created_before
-                    .map(|at| date_time("created_before", &at))
-                    .transpose()?,
-                period: request
-                    .period
-                    .map(|period| time_delta("period", &period))
-                    .transpose()?,
-            },
+            time: time_filter(
+                request.created_after,
+                request.created_before,
+                request.period,
+            )?,
             queues: filter_values("queues", request.queues)?,
             regions: filter_values("regions", request.regions)?,
             machines: filter_values("machines", request.machines)?,

@@ -10,8 +10,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use prost_types::Timestamp;
 use runview_core::Error;
 use runview_core::control_plane::EnvironmentType;
-use runview_core::ids::EnvironmentId;
+use runview_core::ids::{BatchId, EnvironmentId};
 use runview_core::packet::Packet;
+use runview_core::page::TimeFilter;
 use runview_core::status::{ApiVersion, TaskRunStatus};
 
 use crate::proto as pb;
@@ -91,6 +92,32 @@ pub fn time_delta(field: &str, value: &prost_types::Duration) -> Result<TimeDelt
         .ok()
         .and_then(|nanos| TimeDelta::new(value.seconds, nanos))
         .ok_or_else(|| Error::invalid_argument(field, "is not a valid duration"))
+}
+
+/// A friendly or bare batch id filter.
+pub fn batch_id(value: Option<String>) -> Result<Option<BatchId>, Error> {
+    value
+        .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
+        .transpose()
+}
+
+/// The createdAt filters of a list request.
+pub fn time_filter(
+    created_after: Option<Timestamp>,
+    created_before: Option<Timestamp>,
+    period: Option<prost_types::Duration>,
+) -> Result<TimeFilter, Error> {
+    Ok(TimeFilter {
+        created_after: created_after
+            .map(|at| date_time("created_after", &at))
+            .transpose()?,
+        created_before: created_before
+            .map(|at| date_time("created_before", &at))
+            .transpose()?,
+        period: period
+            .map(|period| time_delta("period", &period))
+            .transpose()?,
+    })
 }
 
 /// An empty string in a list filter is a mistake, not "match anything".
