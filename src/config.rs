@@ -65,6 +65,9 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// Read requests in flight at once; beyond it requests are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
+    /// The longest a request may run when its caller set no shorter deadline.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
     #[serde(with = "humantime_serde")]
     pub http2_keepalive_interval: Duration,
     #[serde(with = "humantime_serde")]
@@ -128,6 +131,8 @@ struct Defaults {
     shutdown_delay: Duration,
     max_concurrent_requests: usize,
     #[serde(with = "humantime_serde")]
+    request_timeout: Duration,
+    #[serde(with = "humantime_serde")]
     http2_keepalive_interval: Duration,
     #[serde(with = "humantime_serde")]
     http2_keepalive_timeout: Duration,
@@ -165,6 +170,7 @@ impl Default for Defaults {
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,
+            request_timeout: Duration::from_secs(10),
             http2_keepalive_interval: Duration::from_secs(30),
             http2_keepalive_timeout: Duration::from_secs(10),
             tcp_keepalive: Duration::from_secs(60),

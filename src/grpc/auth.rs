@@ -43,6 +43,14 @@ impl BearerAuth {
             Err(unauthenticated("the bearer token is not valid"))
         }
     }
+
+    /// Checks a request, counting refusals: they never reach an adapter, where requests are
+    /// counted.
+    pub fn admit(&self, request: Request<()>) -> Result<Request<()>, Status> {
+        self.check(request).inspect_err(|_| {
+            metrics::counter!("runview_auth_failures_total").increment(1);
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The CacheService adapter: the webapp tells runview that control-plane data changed.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use runview_controlplane::{ControlPlaneResolver, InvalidationScope};
 use runview_core::Error;
@@ -8,6 +9,7 @@ use runview_core::ids::EnvironmentId;
 use tonic::{Request, Response, Status};
 
 use super::status::to_status;
+use crate::metrics;
 use crate::proto as pb;
 use crate::proto::invalidate_request::Scope;
 
@@ -44,10 +46,22 @@ impl pb::cache_service_server::CacheService for CacheAdapter {
         &self,
         request: Request<pb::InvalidateRequest>,
     ) -> Result<Response<pb::InvalidateResponse>, Status> {
-        let scope = scope(request.into_inner()).map_err(to_status)?;
-        self.resolver.invalidate(&scope);
-        self.resolver.publish(&scope).await.map_err(to_status)?;
-        Ok(Response::new(pb::InvalidateResponse {}))
+        let started = Instant::now();
+        let result = match scope(request.into_inner()) {
+            Ok(scope) => {
+                self.resolver.invalidate(&scope);
+                self.resolver.publish(&scope).await
+            }
+            Err(error) => Err(error),
+        };
+        let result = result
+            .map(|()| Response::new(pb::InvalidateResponse {}))
+            .map_err(to_status);
+        let code = result
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        metrics::record_request("Invalidate", code, started.elapsed());
+        result
     }
 }
 

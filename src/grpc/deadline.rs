@@ -1,4 +1,6 @@
-//! The caller's deadline (`grpc-timeout`) bounds the whole RPC.
+//! The caller's deadline (`grpc-timeout`) bounds the whole RPC, and so does the server's own
+//! `request_timeout`: a database that stalls without refusing must not hold a request (and its
+//! concurrency permit) for as long as the stall lasts.
 //!
 //! tonic enforces the header too, but answers CANCELLED; runview answers DEADLINE_EXCEEDED, so
 //! its own timer fires a little earlier than tonic's, which started just before the handler.
@@ -10,29 +12,32 @@ use runview_core::Error;
 use tokio::time::Instant;
 use tonic::metadata::MetadataMap;
 
-const MAX_MARGIN: Duration = Duration::from_millis(5);
+const MAX_MARGIN: Duration = Duration::from_millis(20);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline(Option<Instant>);
+pub struct Deadline(Instant);
 
 impl Deadline {
-    pub fn from_metadata(metadata: &MetadataMap) -> Self {
-        let timeout = metadata
+    /// The caller's `grpc-timeout`, capped at `limit`.
+    pub fn from_metadata(metadata: &MetadataMap, limit: Duration) -> Self {
+        let requested = metadata
             .get("grpc-timeout")
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout);
-        Self(timeout.map(|timeout| Instant::now() + timeout - (timeout / 20).min(MAX_MARGIN)))
+        match requested {
+            Some(timeout) if timeout <= limit => {
+                Self(Instant::now() + timeout - (timeout / 10).min(MAX_MARGIN))
+            }
+            _ => Self(Instant::now() + limit),
+        }
     }
 
     /// Runs `work`, answering DEADLINE_EXCEEDED once the deadline passes; dropping the work
     /// cancels its database waits.
     pub async fn run<T>(self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        match self.0 {
-            None => work.await,
-            Some(at) => tokio::time::timeout_at(at, work)
-                .await
-                .unwrap_or(Err(Error::DeadlineExceeded)),
-        }
+        tokio::time::timeout_at(self.0, work)
+            .await
+            .unwrap_or(Err(Error::DeadlineExceeded))
     }
 }
 
@@ -57,6 +62,8 @@ fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(10);
 
     #[test]
     fn grpc_timeouts_parse_in_every_unit() {
@@ -83,15 +90,37 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(())
         };
-        let result = Deadline::from_metadata(&metadata).run(slow).await;
+        let result = Deadline::from_metadata(&metadata, LIMIT).run(slow).await;
         assert_eq!(result, Err(Error::DeadlineExceeded));
     }
 
     #[tokio::test]
-    async fn without_a_deadline_work_runs_to_completion() {
-        let result = Deadline::from_metadata(&MetadataMap::new())
+    async fn work_within_the_deadline_completes() {
+        let result = Deadline::from_metadata(&MetadataMap::new(), LIMIT)
             .run(async { Ok(7) })
             .await;
         assert_eq!(result, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn without_a_caller_deadline_the_server_limit_applies() {
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        };
+        let limited = Deadline::from_metadata(&MetadataMap::new(), Duration::from_millis(20));
+        assert_eq!(limited.run(slow).await, Err(Error::DeadlineExceeded));
+    }
+
+    #[tokio::test]
+    async fn a_caller_deadline_beyond_the_server_limit_is_capped() {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("grpc-timeout", "1H".parse().expect("ascii"));
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        };
+        let capped = Deadline::from_metadata(&metadata, Duration::from_millis(20));
+        assert_eq!(capped.run(slow).await, Err(Error::DeadlineExceeded));
     }
 }

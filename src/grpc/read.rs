@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
@@ -24,6 +24,8 @@ pub struct ReadAdapter {
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
     /// Requests in flight beyond its permits are shed at once rather than queued.
     pub in_flight: Arc<Semaphore>,
+    /// The longest any request may run, whatever deadline its caller set.
+    pub request_timeout: Duration,
 }
 
 impl ReadAdapter {
@@ -44,7 +46,7 @@ impl ReadAdapter {
         telemetry::adopt_remote_parent(request.metadata());
         let result = match self.in_flight.try_acquire() {
             Ok(_permit) => {
-                let deadline = Deadline::from_metadata(request.metadata());
+                let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
                 match Q::try_from(request.into_inner()) {
                     Ok(query) => deadline.run(present(query)).await.map(R::from),
                     Err(error) => Err(error),

@@ -32,6 +32,9 @@ use crate::proto::cache_service_server::CacheServiceServer;
 use crate::proto::read_service_server::ReadServiceServer;
 use crate::{metrics, proto};
 
+/// The control plane's name in metrics and logs.
+const CONTROL_PLANE: &str = "control_plane";
+
 /// Where the data is: resolved from configuration or from the embedded default.
 #[derive(Clone, Debug)]
 pub struct DatabaseUrls {
@@ -131,7 +134,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
         .into_iter()
         .map(|(residency, pool)| (residency.as_str(), pool.clone()))
         .collect();
-    pools.push(("control_plane", control_plane_pool));
+    pools.push((CONTROL_PLANE, control_plane_pool));
     let stores = Arc::new(topology);
     let signer = Arc::new(page_token_signer(config)?);
     let read = ReadAdapter {
@@ -144,6 +147,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
         ),
         list_batches: ListBatches::new(stores, resolver.clone(), signer),
         in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+        request_timeout: config.request_timeout,
     };
     let cache = CacheAdapter {
         resolver: resolver.clone(),
@@ -176,7 +180,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     let shutdown = CancellationToken::new();
     let stop_accepting = CancellationToken::new();
     let check = move |request| match &auth {
-        Some(auth) => auth.check(request),
+        Some(auth) => auth.admit(request),
         None => Ok(request),
     };
     let (reflection_v1, reflection_v1alpha) = if config.reflection {
@@ -219,9 +223,8 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     let background = [
         readiness::watch(
             reporter.clone(),
-            pools.clone(),
+            readiness_dependencies(config, &pools),
             config.readiness_interval,
-            config.readiness_failure_threshold,
             shutdown.clone(),
         ),
         metrics::sample_pools(pools, shutdown.clone()),
@@ -267,6 +270,31 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
         shutdown,
         task,
     })
+}
+
+/// Every database readiness depends on. The control plane only counts once its outage outlasts
+/// stale-if-error: until then cached entries keep answering, and taking every replica out of its
+/// Service would turn a control-plane blip into a full outage.
+fn readiness_dependencies(
+    config: &Config,
+    pools: &[(&'static str, PgPool)],
+) -> Vec<readiness::Dependency> {
+    pools
+        .iter()
+        .map(|(database, pool)| readiness::Dependency {
+            database,
+            pool: pool.clone(),
+            failure_threshold: if *database == CONTROL_PLANE {
+                readiness::checks_spanning(
+                    config.cache_stale_if_error,
+                    config.readiness_interval,
+                    config.readiness_failure_threshold,
+                )
+            } else {
+                config.readiness_failure_threshold
+            },
+        })
+        .collect()
 }
 
 /// The configured secrets (comma-separated), else a random one for this process only.

@@ -1,6 +1,8 @@
 //! Readiness follows the databases with hysteresis: it turns NOT_SERVING only after several
 //! consecutive failed checks and SERVING again only after consecutive successes, so one slow
-//! check never flaps a pod out of its Service. Liveness never looks at a database.
+//! check never flaps a pod out of its Service. Each database has its own failure threshold: the
+//! control plane's outlasts the stale-if-error window, since cached entries keep answering until
+//! then. Liveness never looks at a database.
 
 use std::time::Duration;
 
@@ -61,22 +63,44 @@ pub async fn set(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
 }
 
+/// One database readiness depends on.
+pub struct Dependency {
+    pub database: &'static str,
+    pub pool: PgPool,
+    /// Consecutive failed checks before this database makes the server NOT_SERVING.
+    pub failure_threshold: u32,
+}
+
+/// The failed checks that span `window`, at least `minimum`.
+pub fn checks_spanning(window: Duration, interval: Duration, minimum: u32) -> u32 {
+    let checks = window.as_millis().div_ceil(interval.as_millis().max(1));
+    u32::try_from(checks).unwrap_or(u32::MAX).max(minimum)
+}
+
 pub fn watch(
     reporter: HealthReporter,
-    pools: Vec<(&'static str, PgPool)>,
+    dependencies: Vec<Dependency>,
     interval: Duration,
-    failure_threshold: u32,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut hysteresis = Hysteresis::new(failure_threshold);
+        let mut states: Vec<Hysteresis> = dependencies
+            .iter()
+            .map(|dependency| Hysteresis::new(dependency.failure_threshold))
+            .collect();
         let mut ticks = tokio::time::interval(interval);
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
                 () = shutdown.cancelled() => return,
             }
-            let serving = hysteresis.observe(databases_answer(&pools).await);
+            let answers = futures::future::join_all(dependencies.iter().map(answers)).await;
+            let serving = states
+                .iter_mut()
+                .zip(answers)
+                .fold(true, |serving, (state, answered)| {
+                    state.observe(answered) && serving
+                });
             if shutdown.is_cancelled() {
                 return;
             }
@@ -90,19 +114,13 @@ pub fn watch(
     })
 }
 
-async fn databases_answer(pools: &[(&'static str, PgPool)]) -> bool {
-    let checks = pools.iter().map(|(database, pool)| async move {
-        let ping = sqlx::query("SELECT 1").execute(pool);
-        let ok = matches!(tokio::time::timeout(CHECK_TIMEOUT, ping).await, Ok(Ok(_)));
-        if !ok {
-            tracing::warn!(database, "readiness check failed");
-        }
-        ok
-    });
-    futures::future::join_all(checks)
-        .await
-        .into_iter()
-        .all(|ok| ok)
+async fn answers(dependency: &Dependency) -> bool {
+    let ping = sqlx::query("SELECT 1").execute(&dependency.pool);
+    let ok = matches!(tokio::time::timeout(CHECK_TIMEOUT, ping).await, Ok(Ok(_)));
+    if !ok {
+        tracing::warn!(database = dependency.database, "readiness check failed");
+    }
+    ok
 }
 
 #[cfg(test)]
@@ -130,6 +148,18 @@ mod tests {
             "one success is not enough to come back"
         );
         assert!(hysteresis.observe(true), "two successes come back");
+    }
+
+    #[test]
+    fn the_control_plane_threshold_outlasts_the_stale_window() {
+        let interval = Duration::from_secs(2);
+        assert_eq!(checks_spanning(Duration::from_secs(300), interval, 3), 150);
+        assert_eq!(
+            checks_spanning(Duration::from_secs(1), interval, 3),
+            3,
+            "never below the minimum"
+        );
+        assert_eq!(checks_spanning(Duration::ZERO, interval, 3), 3);
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! GetRun through the real server: routing across stores, hydration, views, relations, errors.
 
-use std::time::Duration;
-
 use runview::proto::{self as pb, GetRunRequest};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -359,45 +357,5 @@ async fn a_store_that_goes_away_answers_unavailable_not_not_found() {
     )
     .await
     .expect("LEGACY still serves");
-    stack.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_deadline_shorter_than_a_blocked_query_is_deadline_exceeded_and_the_pool_recovers() {
-    let mut config = test_config();
-    config.pool_max_connections = 1;
-    let stack = TestStack::start_with(config).await;
-    let demo = stack.demo();
-    let mut blocker = stack
-        .databases
-        .legacy
-        .pool()
-        .begin()
-        .await
-        .expect("a transaction");
-    sqlx::query(r#"LOCK TABLE "TaskRun" IN ACCESS EXCLUSIVE MODE"#)
-        .execute(&mut *blocker)
-        .await
-        .expect("locked");
-
-    let mut client = stack.client().await;
-    let mut blocked = tonic::Request::new(request(
-        &demo.production_environment_id,
-        &demo.legacy_run_id,
-    ));
-    blocked.set_timeout(Duration::from_millis(300));
-    let status = client
-        .get_run(blocked)
-        .await
-        .expect_err("the query is blocked");
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-
-    blocker.rollback().await.expect("unlocked");
-    get_run(
-        &stack,
-        request(&demo.production_environment_id, &demo.legacy_run_id),
-    )
-    .await
-    .expect("the single pooled connection serves again");
     stack.shutdown().await;
 }

@@ -10,3 +10,4 @@ mod health;
 mod list_batches;
 mod list_runs;
 mod proxy;
+mod tls;

@@ -415,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn a_url_without_port_or_database_gets_the_defaults() {
+    fn a_url_without_port_or_database_reaches_port_5432() {
         let url = PgUrl::parse("postgres://postgres@127.0.0.1");
         assert!(matches!(Target::of(&url), Target::Tcp(addr) if addr == "127.0.0.1:5432"));
         assert_eq!(url.through(proxy()), "postgres://postgres@127.0.0.1:40000");
