@@ -1,5 +1,6 @@
-//! How the gRPC listener talks to clients: HTTP/2 and TCP keepalive, a maximum connection age so
-//! clients rebalance across replicas, optional TLS or mTLS, and the bearer tokens it accepts.
+//! How the gRPC listener talks to clients: HTTP/2 keepalive, a maximum connection age so clients
+//! rebalance across replicas, optional TLS or mTLS, and the bearer tokens it accepts. TCP options
+//! (no delay, keepalive) belong to the listener, which the server binds itself.
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -12,8 +13,6 @@ pub fn grpc_server(config: &Config) -> anyhow::Result<Server> {
     let server = Server::builder()
         .http2_keepalive_interval(Some(config.http2_keepalive_interval))
         .http2_keepalive_timeout(Some(config.http2_keepalive_timeout))
-        .tcp_keepalive(Some(config.tcp_keepalive))
-        .tcp_nodelay(true)
         .max_connection_age(config.max_connection_age)
         .max_connection_age_grace(config.max_connection_age_grace);
     match tls_config(config)? {

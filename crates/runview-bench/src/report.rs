@@ -1,0 +1,398 @@
+//! docs/performance.md from the results: the tables, the targets with where each stands, and
+//! how every number was made.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::Args;
+use crate::load::Sample;
+use crate::measure::Measured;
+use crate::phases::{Results, Row, WARM_UP_CALLS};
+use crate::scenarios::PAGE_SIZE;
+
+pub fn render(args: &Args, results: &Results) -> String {
+    let mut out = String::new();
+    header(&mut out, args, results);
+    matrix(&mut out, results);
+    targets(&mut out, results);
+    scale(&mut out, results);
+    cache_and_modes(&mut out, results);
+    method(&mut out, args);
+    out
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0}", d.as_secs_f64() * 1e6)
+}
+
+fn sample_cells(s: &Sample) -> String {
+    format!(
+        "{:.0} | {} | {} | {}",
+        s.per_second,
+        micros(s.p50),
+        micros(s.p90),
+        micros(s.p99)
+    )
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, m)| m.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn header(out: &mut String, args: &Args, r: &Results) {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let _ = writeln!(out, "# runview performance\n");
+    let _ = writeln!(
+        out,
+        "Regenerate with `cargo build --release -p runview -p runview-bench && \
+         target/release/runview-bench --out docs/performance.md` (about 25 minutes; `--quick` \
+         for a two-minute trial). Every number below comes from one run of that command.\n"
+    );
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(
+        out,
+        "| date | {} |",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(
+        out,
+        "| machine | {cores} cores (`nproc`), {} |",
+        cpu_model()
+    );
+    let where_ = if r.private_postgres {
+        "private server in a temporary directory, Unix socket; shared_buffers 512MB, fsync off"
+    } else {
+        "the server given by --database-url"
+    };
+    let _ = writeln!(out, "| PostgreSQL | {} ({where_}) |", r.postgres_version);
+    let _ = writeln!(
+        out,
+        "| main dataset | {} runs, 40% in NEW, split mode; seeded in {:.1} s |",
+        r.main.runs,
+        r.main.seeded_in.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "| runs | {} s each, after {WARM_UP_CALLS} warm-up calls per RPC; page size {PAGE_SIZE} |",
+        args.duration().as_secs(),
+    );
+    let _ = writeln!(
+        out,
+        "| runview | release binary, pool 16 connections per database, `max_concurrent_requests` 4096 |\n"
+    );
+    let _ = writeln!(
+        out,
+        "Causes of missed targets, from profiles, are in [benchmarking.md](benchmarking.md#findings).\n"
+    );
+}
+
+fn ratio(row: &Row) -> Option<f64> {
+    row.pgbench
+        .as_ref()
+        .map(|p| row.runview.sample.per_second / p.sample.per_second.max(1e-9))
+}
+
+fn matrix(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "## Throughput and latency\n");
+    let _ = writeln!(
+        out,
+        "Latencies in µs. pgbench ran runview's own statements on the same databases right after \
+         runview's run (see [Method](#method)); *ratio* is runview req/s ÷ pgbench calls/s. *CPU/call* \
+         is runview's user+system CPU over the run ÷ its calls. *foreign* is CPU (in cores) used \
+         by anything else than runview, PostgreSQL and the load generators; *retries* counts runs \
+         repeated because it exceeded the threshold.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| RPC | c | req/s | p50 | p90 | p99 | CPU/call µs | pgbench calls/s | p50 | p90 | p99 | ratio | foreign (rv / pg) | retries |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for row in &r.rows {
+        let (pg, ratio_cell, pg_foreign, pg_retries) = match (&row.pgbench, ratio(row)) {
+            (Some(p), Some(x)) => (
+                sample_cells(&p.sample),
+                format!("{x:.2}"),
+                format!("{:.2}", p.usage.foreign_cores),
+                p.retries.to_string(),
+            ),
+            _ => ("– | – | – | –".into(), "–".into(), "–".into(), "–".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {pg} | {ratio_cell} | {:.2} / {pg_foreign} | {} / {pg_retries} |",
+            row.scenario,
+            row.concurrency,
+            sample_cells(&row.runview.sample),
+            row.runview.server_cpu_per_call_us(),
+            row.runview.usage.foreign_cores,
+            row.runview.retries,
+        );
+    }
+    let (hwm, rss) = r.memory_kib;
+    let _ = writeln!(
+        out,
+        "\nrunview's peak resident set over the whole matrix (c=64 included, `VmHWM`): **{:.1} MiB** \
+         ({:.1} MiB resident at the end).\n",
+        hwm as f64 / 1024.0,
+        rss as f64 / 1024.0
+    );
+}
+
+fn find<'a>(r: &'a Results, scenario: &str, c: u32) -> Option<&'a Row> {
+    r.rows
+        .iter()
+        .find(|row| row.scenario == scenario && row.concurrency == c)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+fn targets(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "## Targets\n");
+    let _ = writeln!(out, "| target | measured | status |\n|---|---|---|");
+    let mut line = |target: &str, measured: String, met: bool| {
+        let _ = writeln!(out, "| {target} | {measured} | {} |", verdict(met));
+    };
+    if let Some(x) = find(r, "GetRun (basic)", 32).and_then(ratio) {
+        line(
+            "GetRun ≥ 0.6× pgbench of its statements at c=32",
+            format!("{x:.2}×"),
+            x >= 0.6,
+        );
+    }
+    let cpu = r
+        .rows
+        .iter()
+        .filter(|row| row.scenario == "GetRun (basic)")
+        .map(|row| row.runview.server_cpu_per_call_us())
+        .fold(f64::INFINITY, f64::min);
+    let at32 =
+        find(r, "GetRun (basic)", 32).map_or(f64::NAN, |row| row.runview.server_cpu_per_call_us());
+    line(
+        "service CPU ≤ 25 µs per GetRun",
+        format!("{at32:.1} µs at c=32 (lowest over c: {cpu:.1} µs)"),
+        at32 <= 25.0,
+    );
+    if let Some(row) = find(r, "GetRun (basic)", 1) {
+        let s = row.runview.sample;
+        line(
+            "GetRun p50 ≤ 200 µs and p99 ≤ 500 µs at c=1",
+            format!("p50 {} µs, p99 {} µs", micros(s.p50), micros(s.p99)),
+            s.p50 <= Duration::from_micros(200) && s.p99 <= Duration::from_micros(500),
+        );
+    }
+    for scenario in ["ListRuns", "ListRuns (status filter)"] {
+        if let Some(x) = find(r, scenario, 8).and_then(ratio) {
+            line(
+                &format!("{scenario} page ≥ 0.6× pgbench of its statements at c=8"),
+                format!("{x:.2}×"),
+                x >= 0.6,
+            );
+        }
+    }
+    for (name, pick) in [("GetRun p50 at c=1", 0usize), ("ListRuns p50 at c=1", 1)] {
+        let values: Vec<(usize, f64)> = r
+            .scale
+            .iter()
+            .filter_map(|p| {
+                let list = if pick == 0 { &p.get_run } else { &p.list_runs };
+                list.first()
+                    .map(|(_, m)| (p.runs, m.sample.p50.as_secs_f64() * 1e6))
+            })
+            .collect();
+        if let Some(first) = values.first() {
+            let spread = values
+                .iter()
+                .map(|v| (v.1 / first.1 - 1.0).abs())
+                .fold(0.0, f64::max);
+            let shown: Vec<String> = values
+                .iter()
+                .map(|(n, v)| format!("{n}: {v:.0} µs"))
+                .collect();
+            line(
+                &format!("latency flat (±10%) across sizes: {name}"),
+                format!(
+                    "{} (largest deviation {:.0}%)",
+                    shown.join(", "),
+                    spread * 100.0
+                ),
+                spread <= 0.10,
+            );
+        }
+    }
+    let mut scenarios: Vec<&str> = r.rows.iter().map(|row| row.scenario).collect();
+    scenarios.dedup();
+    for scenario in scenarios {
+        let peak = r
+            .rows
+            .iter()
+            .filter(|row| row.scenario == scenario)
+            .map(|row| row.runview.sample.per_second)
+            .fold(0.0, f64::max);
+        if let Some(row) = find(r, scenario, 64) {
+            let x = row.runview.sample.per_second / peak.max(1e-9);
+            line(
+                &format!("{scenario}: throughput at c=64 ≥ 0.9× peak"),
+                format!(
+                    "{:.0} of {peak:.0} req/s ({x:.2}×)",
+                    row.runview.sample.per_second
+                ),
+                x >= 0.9,
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn scale(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "## Dataset size\n");
+    let _ = writeln!(
+        out,
+        "GetRun (basic) and ListRuns (first page, no filter) in the environment with the most \
+         runs, on datasets of growing size (split, 40% NEW). Latencies in µs.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| runs | seeded in | call | c | req/s | p50 | p90 | p99 | foreign | retries |"
+    );
+    let _ = writeln!(out, "|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+    for point in &r.scale {
+        let calls = point
+            .get_run
+            .iter()
+            .map(|m| ("GetRun", m))
+            .chain(point.list_runs.iter().map(|m| ("ListRuns", m)));
+        for (call, (c, m)) in calls {
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} s | {call} | {c} | {} | {:.2} | {} |",
+                point.runs,
+                point.seeded_in.as_secs_f64(),
+                sample_cells(&m.sample),
+                m.usage.foreign_cores,
+                m.retries
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn cache_and_modes(out: &mut String, r: &Results) {
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let _ = writeln!(out, "## Control-plane cache\n");
+    let _ = writeln!(
+        out,
+        "Single GetRun (basic) calls on the main dataset, in µs (median of {} samples):\n",
+        r.cache.cold.len()
+    );
+    let _ = writeln!(out, "| situation | latency |\n|---|--:|");
+    let _ = writeln!(
+        out,
+        "| first call after a restart (cache empty, new client connection) | {:.0} |",
+        r.cache.first_after_restart
+    );
+    let _ = writeln!(
+        out,
+        "| right after `CacheService/Invalidate` all (cold) | {:.0} |",
+        median(&r.cache.cold)
+    );
+    let _ = writeln!(
+        out,
+        "| the same call again (warm) | {:.0} |\n",
+        median(&r.cache.warm)
+    );
+
+    let _ = writeln!(out, "## Split vs passthrough\n");
+    let _ = writeln!(
+        out,
+        "The same {} runs in one database (runview started without a NEW URL; seeded in {:.0} s) \
+         against the split main dataset. Latencies in µs.\n",
+        r.main.runs,
+        r.passthrough.seeded_in.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "| call | c | mode | req/s | p50 | p90 | p99 | CPU/call µs |"
+    );
+    let _ = writeln!(out, "|---|--:|---|--:|--:|--:|--:|--:|");
+    let pairs: [(&str, u32, &Measured); 2] = [
+        ("GetRun (basic)", 32, &r.passthrough.get_run),
+        ("ListRuns", 8, &r.passthrough.list_runs),
+    ];
+    for (call, c, single) in pairs {
+        if let Some(split) = find(r, call, c) {
+            for (mode, m) in [("split", &split.runview), ("passthrough", single)] {
+                let _ = writeln!(
+                    out,
+                    "| {call} | {c} | {mode} | {} | {:.1} |",
+                    sample_cells(&m.sample),
+                    m.server_cpu_per_call_us()
+                );
+            }
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn method(out: &mut String, args: &Args) {
+    let _ = writeln!(
+        out,
+        "## Method\n\n\
+         - **Setup.** `runview-bench` starts a private PostgreSQL (`runview_localdb::LocalPostgres`, \
+         tuned with `ALTER SYSTEM`: shared_buffers 512MB, effective_cache_size 4GB, \
+         random_page_cost 1.1, jit off) unless `--database-url` names one, creates control-plane, \
+         LEGACY and NEW databases, applies the reference schemas and seeds them with \
+         `runview_seed` (the code behind `runview seed`). It starts the release `runview` binary \
+         in split mode on free loopback ports and waits for readiness.\n\
+         - **runview's side.** runview-load's runner (the code of the `runview-load` binary) in \
+         the benchmark process: c workers over ⌈c/16⌉ HTTP/2 connections, a fixed duration, every \
+         call must answer OK. GetRun sends 32 ids of the largest environment, 16 from each \
+         store, round-robin; lists ask for the first page of {PAGE_SIZE} of that environment; \
+         GetWaitpoint sends 16 waitpoints of each store.\n\
+         - **pgbench's side** (same concurrency, same duration, same databases, in the same run):\n  \
+         - GetRun: `FIND_RUN_SQL` from runview-store with `-M prepared`, as sqlx's statement \
+         cache sends it; `$1` a run id, `$2` the environment, `$3` whether bodies are read \
+         (true for the FULL view), `$4` 101 (children limit + 1). Each store's pgbench draws \
+         from that store's 16 ids (one `\\if` branch per id, because pgbench variables cannot \
+         hold string lists); the c clients are shared out over LEGACY and NEW (c=1: LEGACY \
+         only), since runview's GetRun reads the id's home store only. pgbench numbers each \
+         occurrence of a variable as its own parameter, so the server sees the same text with \
+         9 parameters instead of 4; the plan is the same.\n  \
+         - ListRuns: the statement `runview_store::list_runs_sql` builds for the request (the \
+         default 7-day window, `LIMIT 26` = page + 1, and for the filtered case \
+         `status = ANY('{{COMPLETED_SUCCESSFULLY,COMPLETED_WITH_ERRORS}}')`, what COMPLETED and \
+         FAILED map to). Unfiltered with `-M prepared` (runview keeps it prepared), filtered with \
+         `-M extended` (runview sends it unnamed, planned with its values each time). runview runs \
+         the statement on both stores at once for every call, so pgbench runs c clients on LEGACY \
+         and c on NEW together, and its calls/s is the two stores' transactions ÷ 2.\n  \
+         - pgbench latencies are per statement (from `--log`); runview's include the gRPC round \
+         trip, hydration and, for lists, waiting for the slower store.\n  \
+         - GetWaitpoint and ListBatches have no pgbench column: their statements are not public \
+         in runview-store.\n\
+         - **CPU.** /proc/<runview pid>/stat utime+stime before and after each run, ÷ OK calls. \
+         Foreign CPU: busy ticks of /proc/stat minus runview's, every PostgreSQL process's (and \
+         exited backends') and this process's with its children (pgbench); a run whose foreign CPU \
+         exceeded {:.2} cores was repeated, at most twice.\n\
+         - **Memory.** `VmHWM` of /proc/<runview pid>/status after the matrix.\n\
+         - **Cache.** The server is restarted for the first call; then `CacheService/Invalidate` \
+         (all) before a GetRun, and the same GetRun again.\n",
+        args.foreign_cpu_threshold
+    );
+}

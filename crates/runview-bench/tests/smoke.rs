@@ -1,0 +1,104 @@
+//! CI smoke run: the real server over freshly seeded test databases, loaded for a couple of
+//! seconds per RPC through runview-load's runner; every call must answer OK. The full benchmark
+//! (`runview-bench`) is far too long for CI.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use runview::config::{Config, Flags};
+use runview::server::{self, DatabaseUrls};
+use runview_load::config::{GhzConfig, LoadOptions};
+use runview_load::ids::{self, Kind};
+use runview_localdb::Schema;
+use runview_localdb::testing::TestDatabase;
+use runview_seed::{SeedPlan, SeedTargets};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+
+const RUN_FOR: Duration = Duration::from_secs(2);
+
+async fn load(host: SocketAddr, method: &str, data: Value) -> runview_load::report::Report {
+    let config = GhzConfig {
+        call: Some(method.to_owned()),
+        host: Some(host.to_string()),
+        insecure: Some(true),
+        data: Some(data),
+        concurrency: Some(4),
+        duration: Some(format!("{}ms", RUN_FOR.as_millis())),
+        timeout: Some("5s".to_owned()),
+        ..GhzConfig::default()
+    };
+    let options = LoadOptions::try_from(config).expect("valid load options");
+    runview_load::runner::run(&options, CancellationToken::new())
+        .await
+        .expect("the load run completes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_run_and_list_runs_answer_ok_under_load() {
+    let (control_plane, legacy, new) = tokio::join!(
+        TestDatabase::create(&[Schema::ControlPlane]),
+        TestDatabase::create(&[Schema::RunOps]),
+        TestDatabase::create(&[Schema::RunOps]),
+    );
+    let plan = SeedPlan {
+        runs: 1_000,
+        new_share: 0.5,
+        ..SeedPlan::demo(chrono::Utc::now())
+    };
+    let targets = SeedTargets {
+        control_plane: control_plane.pool(),
+        legacy: legacy.pool(),
+        new: new.pool(),
+    };
+    let seeded = runview_seed::seed(targets, &plan)
+        .await
+        .expect("the data seeds");
+    let environment = seeded.highlights.production_environment_id;
+
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = Config::load(&Flags {
+        grpc_addr: Some(loopback),
+        health_addr: Some(loopback),
+        metrics_addr: Some(loopback),
+        ..Flags::default()
+    })
+    .expect("the configuration loads");
+    let urls = DatabaseUrls {
+        control_plane: SecretString::from(control_plane.url().to_owned()),
+        control_plane_primary: None,
+        legacy: SecretString::from(legacy.url().to_owned()),
+        new: Some(SecretString::from(new.url().to_owned())),
+    };
+    let running = server::start(&config, &urls)
+        .await
+        .expect("the server starts");
+
+    let mut per_store = Vec::new();
+    for url in [legacy.url(), new.url()] {
+        let records = ids::read_records(url, Kind::Runs, Some(&environment), 50)
+            .await
+            .expect("run ids are read");
+        per_store.push(records);
+    }
+    let runs = ids::messages(Kind::Runs, ids::interleave(per_store, 100), &Map::new());
+    let calls = [
+        ("runview.v1.ReadService/GetRun", Value::Array(runs)),
+        (
+            "runview.v1.ReadService/ListRuns",
+            json!({"environment_id": environment, "page_size": 25}),
+        ),
+    ];
+    for (method, data) in calls {
+        let report = load(running.grpc_addr, method, data).await;
+        assert!(report.count > 0, "{method}: no call completed");
+        assert_eq!(
+            report.failures(),
+            0,
+            "{method}: {:?}",
+            report.error_distribution
+        );
+    }
+    running.shutdown().await.expect("the server stops");
+}
