@@ -206,21 +206,47 @@ async fn cache_latencies(
     })
 }
 
+/// A server with warm GetRun (basic) and ListRuns (no filter) scenarios, as the size and
+/// passthrough phases measure it.
+struct Warmed {
+    server: Server,
+    guard: Guard,
+    get_run: Scenario,
+    list_runs: Scenario,
+}
+
+impl Warmed {
+    async fn start(binary: &Path, dataset: &Dataset, args: &Args) -> anyhow::Result<Self> {
+        let server = Server::start(binary, dataset).await?;
+        let guard = Guard {
+            server_pid: server.pid(),
+            threshold: args.foreign_cpu_threshold,
+        };
+        let get_run = scenarios::get_run(dataset, false).await?;
+        let list_runs = scenarios::list_runs(dataset, false)?;
+        warm_up(&server, &get_run.call).await?;
+        warm_up(&server, &list_runs.call).await?;
+        Ok(Self {
+            server,
+            guard,
+            get_run,
+            list_runs,
+        })
+    }
+}
+
 async fn scale_point(
     binary: &Path,
     dataset: &Dataset,
     args: &Args,
     duration: Duration,
 ) -> anyhow::Result<ScalePoint> {
-    let server = Server::start(binary, dataset).await?;
-    let guard = Guard {
-        server_pid: server.pid(),
-        threshold: args.foreign_cpu_threshold,
-    };
-    let get_run = scenarios::get_run(dataset, false).await?;
-    let list_runs = scenarios::list_runs(dataset, false)?;
-    warm_up(&server, &get_run.call).await?;
-    warm_up(&server, &list_runs.call).await?;
+    let Warmed {
+        server,
+        guard,
+        get_run,
+        list_runs,
+    } = Warmed::start(binary, dataset, args).await?;
     let mut point = ScalePoint {
         runs: dataset.runs,
         seeded_in: dataset.seeded_in,
@@ -251,15 +277,12 @@ async fn passthrough(
     args: &Args,
     duration: Duration,
 ) -> anyhow::Result<Passthrough> {
-    let server = Server::start(binary, dataset).await?;
-    let guard = Guard {
-        server_pid: server.pid(),
-        threshold: args.foreign_cpu_threshold,
-    };
-    let get_run = scenarios::get_run(dataset, false).await?;
-    let list_runs = scenarios::list_runs(dataset, false)?;
-    warm_up(&server, &get_run.call).await?;
-    warm_up(&server, &list_runs.call).await?;
+    let Warmed {
+        server,
+        guard,
+        get_run,
+        list_runs,
+    } = Warmed::start(binary, dataset, args).await?;
     eprintln!("passthrough: GetRun at c=32, ListRuns at c=8");
     let get_run = guard
         .measure(|| load::run(server.grpc_addr, &get_run.call, 32, duration))
