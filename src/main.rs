@@ -6,6 +6,11 @@ use runview::server::{self, DatabaseUrls};
 use runview::{embedded, telemetry};
 use seed_command::SeedArgs;
 
+// Every call decodes rows into many small strings and frees them again; glibc's allocator spent
+// about a fifth of the CPU of a ListRuns call on that (docs/benchmarking.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// runview: gRPC reads of runs, waitpoints and batches across split run-ops stores.
 ///
 /// With no database configured it starts an embedded PostgreSQL with demo data.

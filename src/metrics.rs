@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use runview_pg::ReadPool;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -60,9 +61,18 @@ pub fn record_request(method: &'static str, code: Code, elapsed: Duration) {
         .record(elapsed.as_secs_f64());
 }
 
-/// Samples each pool's size and idle connections; `database` is a fixed name, never a URL.
+/// A pool whose state is sampled.
+pub enum SampledPool {
+    /// The control plane's.
+    Sqlx(PgPool),
+    /// A run-ops store's, which also tells how long checkouts waited.
+    Reads(ReadPool),
+}
+
+/// Samples each pool's connections and, for the run-ops stores, checkout waits, timeouts and
+/// connections closed after a cut-off statement; `database` is a fixed name, never a URL.
 pub fn sample_pools(
-    pools: Vec<(&'static str, PgPool)>,
+    pools: Vec<(&'static str, SampledPool)>,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -73,12 +83,30 @@ pub fn sample_pools(
                 () = shutdown.cancelled() => return,
             }
             for (database, pool) in &pools {
-                let size = f64::from(pool.size());
-                let idle = pool.num_idle() as f64;
-                metrics::gauge!("runview_pool_connections", "database" => *database, "state" => "idle").set(idle);
-                metrics::gauge!("runview_pool_connections", "database" => *database, "state" => "in_use").set(size - idle);
-                metrics::gauge!("runview_pool_max_connections", "database" => *database)
-                    .set(f64::from(pool.options().get_max_connections()));
+                let database = *database;
+                let (size, idle, max) = match pool {
+                    SampledPool::Sqlx(pool) => (
+                        pool.size(),
+                        u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                        pool.options().get_max_connections(),
+                    ),
+                    SampledPool::Reads(pool) => {
+                        let state = pool.state();
+                        metrics::counter!("runview_pool_acquire_waits_total", "database" => database)
+                            .absolute(state.waits);
+                        metrics::counter!("runview_pool_acquire_wait_microseconds_total", "database" => database)
+                            .absolute(u64::try_from(state.wait_time.as_micros()).unwrap_or(u64::MAX));
+                        metrics::counter!("runview_pool_acquire_timeouts_total", "database" => database)
+                            .absolute(state.timeouts);
+                        metrics::counter!("runview_pool_discarded_connections_total", "database" => database)
+                            .absolute(state.discarded);
+                        (state.connections, state.idle, state.max_connections)
+                    }
+                };
+                metrics::gauge!("runview_pool_connections", "database" => database, "state" => "idle").set(idle);
+                metrics::gauge!("runview_pool_connections", "database" => database, "state" => "in_use")
+                    .set(size.saturating_sub(idle));
+                metrics::gauge!("runview_pool_max_connections", "database" => database).set(max);
             }
         }
     })

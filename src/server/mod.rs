@@ -28,6 +28,7 @@ use tonic_health::ServingStatus;
 pub use self::readiness::{LIVENESS, READINESS};
 use crate::config::Config;
 use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
+use crate::metrics::SampledPool;
 use crate::proto::cache_service_server::CacheServiceServer;
 use crate::proto::read_service_server::ReadServiceServer;
 use crate::{metrics, proto};
@@ -130,10 +131,19 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     }
     let resolver = Arc::new(resolver);
     let mut pools: Vec<(&'static str, PgPool)> = topology
-        .pools()
+        .stores()
         .into_iter()
-        .map(|(residency, pool)| (residency.as_str(), pool.clone()))
+        .map(|store| (store.residency().as_str(), store.pool().clone()))
         .collect();
+    let mut sampled: Vec<(&'static str, SampledPool)> = topology
+        .stores()
+        .into_iter()
+        .map(|store| {
+            let reads = SampledPool::Reads(store.read_pool().clone());
+            (store.residency().as_str(), reads)
+        })
+        .collect();
+    sampled.push((CONTROL_PLANE, SampledPool::Sqlx(control_plane_pool.clone())));
     pools.push((CONTROL_PLANE, control_plane_pool));
     let stores = Arc::new(topology);
     let signer = Arc::new(page_token_signer(config)?);
@@ -232,7 +242,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
             config.readiness_interval,
             shutdown.clone(),
         ),
-        metrics::sample_pools(pools, shutdown.clone()),
+        metrics::sample_pools(sampled, shutdown.clone()),
         resolver.spawn_invalidation_listener(primary_url, shutdown.clone()),
     ];
     tracing::info!(%grpc_addr, %health_addr, %metrics_addr, split = urls.new.is_some() && config.split, "runview is listening");

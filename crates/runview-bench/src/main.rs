@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     pub runs: usize,
     /// Dataset sizes of the scaling comparison (the main size is reused).
-    #[arg(long, value_delimiter = ',', default_value = "100000,1000000,3000000")]
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000,10000000")]
     pub scale: Vec<usize>,
     /// Concurrency levels of the main matrix.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,64")]
@@ -79,6 +79,11 @@ impl Args {
         }
     }
 }
+
+// The benchmark is also the load generator, on the same cores as the server it measures: the
+// same allocator as runview-load keeps its own cost per call low.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -56,6 +56,9 @@ pub struct Results {
 pub const WARM_UP_CALLS: u64 = 2_000;
 const SCALE_GET_RUN_CONCURRENCY: [u32; 2] = [1, 32];
 const SCALE_LIST_CONCURRENCY: [u32; 2] = [1, 8];
+/// Interleaved rounds of the size comparison, and the shortest a round may be.
+pub const SCALE_ROUNDS: u32 = 3;
+const MIN_SCALE_ROUND: Duration = Duration::from_secs(2);
 const CACHE_SAMPLES: usize = 5;
 
 pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
@@ -95,16 +98,16 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
     let memory_kib = crate::cpu::memory_kib(server.pid());
     let cache = cache_latencies(server, binary, &main, &scenarios[0].call).await?;
 
-    let mut scale = Vec::new();
+    let mut datasets = Vec::new();
     for &runs in &args.scale_sizes() {
-        let dataset = if runs == main_runs {
+        datasets.push(if runs == main_runs {
             main.clone()
         } else {
             eprintln!("seeding {runs} runs for the scaling comparison");
             postgres::seed(&postgres, &prefix(runs, true), runs, true).await?
-        };
-        scale.push(scale_point(binary, &dataset, args, duration).await?);
+        });
     }
+    let scale = scale_points(binary, &datasets, args, duration).await?;
 
     eprintln!("seeding {main_runs} runs in one store for passthrough");
     let single = postgres::seed(&postgres, &prefix(main_runs, false), main_runs, false).await?;
@@ -209,6 +212,7 @@ async fn cache_latencies(
 /// A server with warm GetRun (basic) and ListRuns (no filter) scenarios, as the size and
 /// passthrough phases measure it.
 struct Warmed {
+    runs: usize,
     server: Server,
     guard: Guard,
     get_run: Scenario,
@@ -227,6 +231,7 @@ impl Warmed {
         warm_up(&server, &get_run.call).await?;
         warm_up(&server, &list_runs.call).await?;
         Ok(Self {
+            runs: dataset.runs,
             server,
             guard,
             get_run,
@@ -235,40 +240,78 @@ impl Warmed {
     }
 }
 
-async fn scale_point(
+/// Every size is served at once and measured in turn, round after round, so that a busy spell on
+/// the machine lands on every size alike; each point keeps its median round by p50.
+async fn scale_points(
     binary: &Path,
-    dataset: &Dataset,
+    datasets: &[Dataset],
     args: &Args,
     duration: Duration,
-) -> anyhow::Result<ScalePoint> {
-    let Warmed {
-        server,
-        guard,
-        get_run,
-        list_runs,
-    } = Warmed::start(binary, dataset, args).await?;
-    let mut point = ScalePoint {
-        runs: dataset.runs,
-        seeded_in: dataset.seeded_in,
-        get_run: Vec::new(),
-        list_runs: Vec::new(),
-    };
-    for c in SCALE_GET_RUN_CONCURRENCY {
-        eprintln!("{} runs: GetRun at c={c}", dataset.runs);
-        let measured = guard
-            .measure(|| load::run(server.grpc_addr, &get_run.call, c, duration))
-            .await?;
-        point.get_run.push((c, measured));
+) -> anyhow::Result<Vec<ScalePoint>> {
+    let mut servers = Vec::new();
+    for dataset in datasets {
+        servers.push(Warmed::start(binary, dataset, args).await?);
     }
-    for c in SCALE_LIST_CONCURRENCY {
-        eprintln!("{} runs: ListRuns at c={c}", dataset.runs);
-        let measured = guard
-            .measure(|| load::run(server.grpc_addr, &list_runs.call, c, duration))
-            .await?;
-        point.list_runs.push((c, measured));
+    let round = (duration / SCALE_ROUNDS).max(MIN_SCALE_ROUND);
+    let series: Vec<(bool, u32)> = SCALE_GET_RUN_CONCURRENCY
+        .iter()
+        .map(|&c| (false, c))
+        .chain(SCALE_LIST_CONCURRENCY.iter().map(|&c| (true, c)))
+        .collect();
+    // [server][series] → one measurement per round.
+    let mut rounds = vec![vec![Vec::new(); series.len()]; servers.len()];
+    for (index, &(list, c)) in series.iter().enumerate() {
+        for turn in 1..=SCALE_ROUNDS {
+            for (warmed, measured) in servers.iter().zip(rounds.iter_mut()) {
+                let (name, scenario) = if list {
+                    ("ListRuns", &warmed.list_runs)
+                } else {
+                    ("GetRun", &warmed.get_run)
+                };
+                eprintln!(
+                    "{} runs: {name} at c={c}, round {turn}/{SCALE_ROUNDS}",
+                    warmed.runs
+                );
+                let grpc_addr = warmed.server.grpc_addr;
+                measured[index].push(
+                    warmed
+                        .guard
+                        .measure(|| load::run(grpc_addr, &scenario.call, c, round))
+                        .await?,
+                );
+            }
+        }
     }
-    server.stop().await?;
-    Ok(point)
+    for warmed in servers {
+        warmed.server.stop().await?;
+    }
+    Ok(datasets
+        .iter()
+        .zip(rounds)
+        .map(|(dataset, per_series)| {
+            let mut point = ScalePoint {
+                runs: dataset.runs,
+                seeded_in: dataset.seeded_in,
+                get_run: Vec::new(),
+                list_runs: Vec::new(),
+            };
+            for (&(list, c), measured) in series.iter().zip(per_series) {
+                let median = median_by_p50(measured);
+                if list {
+                    point.list_runs.push((c, median));
+                } else {
+                    point.get_run.push((c, median));
+                }
+            }
+            point
+        })
+        .collect())
+}
+
+/// The round with the median p50.
+fn median_by_p50(mut rounds: Vec<Measured>) -> Measured {
+    rounds.sort_by_key(|m| m.sample.p50);
+    rounds.get(rounds.len() / 2).copied().unwrap_or_default()
 }
 
 async fn passthrough(
@@ -282,6 +325,7 @@ async fn passthrough(
         guard,
         get_run,
         list_runs,
+        ..
     } = Warmed::start(binary, dataset, args).await?;
     eprintln!("passthrough: GetRun at c=32, ListRuns at c=8");
     let get_run = guard

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::Args;
 use crate::load::Sample;
 use crate::measure::Measured;
-use crate::phases::{Results, Row, WARM_UP_CALLS};
+use crate::phases::{Results, Row, SCALE_ROUNDS, WARM_UP_CALLS};
 use crate::scenarios::PAGE_SIZE;
 
 pub fn render(args: &Args, results: &Results) -> String {
@@ -262,7 +262,9 @@ fn scale(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "GetRun (basic) and ListRuns (first page, no filter) in the environment with the most \
-         runs, on datasets of growing size (split, 40% NEW). Latencies in µs.\n"
+         runs, on datasets of growing size (split, 40% NEW). Every size is served by its own runview \
+         at once and measured in turn, in {SCALE_ROUNDS} interleaved rounds; each line is the round \
+         with the median p50. Latencies in µs.\n"
     );
     let _ = writeln!(
         out,

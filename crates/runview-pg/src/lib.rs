@@ -2,12 +2,16 @@
 //! waits stay inside a request's budget, the one mapping of sqlx errors into domain errors, and
 //! the fingerprint that tells two databases apart.
 
+mod read_pool;
+
 use std::time::Duration;
 
 use runview_core::Error;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use read_pool::{Lease, ReadPool, ReadPoolState};
 
 /// How a pool waits. Both timeouts are short on purpose: a caller's deadline is usually a few
 /// seconds, and a database that cannot answer within them is better reported as unavailable.

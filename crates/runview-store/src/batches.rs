@@ -109,17 +109,19 @@ struct BatchRunCountRow {
 impl PgRunStore {
     /// One keyset page of the environment's batches in this store, in scan order.
     pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {
-        let rows: Vec<BatchRow> = self
-            .run("list_batches", statement(query).fetch_all(self.pool()))
-            .await?;
+        let mut lease = self.lease("list_batches").await?;
+        let rows = statement(query).fetch_all(lease.connection()).await;
+        let rows: Vec<BatchRow> = lease.finish(rows)?;
         rows.into_iter().map(BatchRecord::try_from).collect()
     }
 
     pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {
-        let statement = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
+        let mut lease = self.lease("has_any_batches").await?;
+        let any = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
             .bind(environment_id.as_str())
-            .fetch_one(self.pool());
-        self.run("has_any_batches", statement).await
+            .fetch_one(lease.connection())
+            .await;
+        lease.finish(any)
     }
 
     /// This store's run counts of `batch_ids` by status; batches without runs here are absent.
@@ -129,11 +131,13 @@ impl PgRunStore {
         batch_ids: &[BatchId],
     ) -> Result<BatchRunCounts> {
         let ids: Vec<&str> = batch_ids.iter().map(BatchId::as_str).collect();
-        let statement = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
+        let mut lease = self.lease("count_batch_runs").await?;
+        let rows = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
             .bind(environment_id.as_str())
             .bind(ids)
-            .fetch_all(self.pool());
-        let rows: Vec<BatchRunCountRow> = self.run("count_batch_runs", statement).await?;
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<BatchRunCountRow> = lease.finish(rows)?;
         let mut counts = BatchRunCounts::new();
         for row in rows {
             let status = TaskRunStatus::from_label(&row.status)

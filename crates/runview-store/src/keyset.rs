@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use runview_core::ids::EnvironmentId;
 use runview_core::page::{Direction, PageRequest, TimeWindow};
 use sqlx::postgres::PgRow;
-use sqlx::{Encode, FromRow, PgPool, Postgres, QueryBuilder, Type};
+use sqlx::{Encode, FromRow, PgConnection, Postgres, QueryBuilder, Type};
 
 /// A record with a place in the keyset order.
 pub(crate) trait Keyed {
@@ -100,7 +100,10 @@ impl<'a> KeysetStatement<'a> {
     /// range. A filtered statement is planned with its values every time instead (an unnamed
     /// statement): a generic plan cannot know whether a tag, a task or a schedule matches a few
     /// runs or most of them, and guesses few, which sorts the whole window.
-    pub(crate) async fn fetch_all<R>(mut self, pool: &PgPool) -> Result<Vec<R>, sqlx::Error>
+    pub(crate) async fn fetch_all<R>(
+        mut self,
+        connection: &mut PgConnection,
+    ) -> Result<Vec<R>, sqlx::Error>
     where
         R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
@@ -109,7 +112,7 @@ impl<'a> KeysetStatement<'a> {
         self.builder
             .build_query_as::<R>()
             .persistent(persistent)
-            .fetch_all(pool)
+            .fetch_all(connection)
             .await
     }
 

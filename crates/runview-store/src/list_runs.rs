@@ -62,9 +62,9 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
     pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<RunRecord>> {
-        let rows: Vec<RunRow> = self
-            .run("list_runs", statement(query).fetch_all(self.pool()))
-            .await?;
+        let mut lease = self.lease("list_runs").await?;
+        let rows = statement(query).fetch_all(lease.connection()).await;
+        let rows: Vec<RunRow> = lease.finish(rows)?;
         rows.into_iter().map(RunRecord::try_from).collect()
     }
 }

@@ -1,13 +1,11 @@
 //! One run-ops database.
 
-use std::future::Future;
-
 use runview_core::Result;
 use runview_core::ids::Residency;
 use runview_core::ports::RunLookup;
 use runview_core::run::RunGraph;
-use runview_pg::map_error;
-use sqlx::PgPool;
+use runview_pg::{Lease, ReadPool, map_error};
+use sqlx::{PgConnection, PgPool};
 
 use crate::find_run::{FIND_RUN_SQL, RelatedRunRow, assemble};
 use crate::telemetry::count_query;
@@ -16,13 +14,21 @@ use crate::telemetry::count_query;
 /// LEGACY one.
 #[derive(Clone, Debug)]
 pub struct PgRunStore {
+    /// For the boot check and readiness.
     pool: PgPool,
+    /// For every read, sized and timed like `pool`.
+    reads: ReadPool,
     residency: Residency,
 }
 
 impl PgRunStore {
     pub fn new(pool: PgPool, residency: Residency) -> Self {
-        Self { pool, residency }
+        let reads = ReadPool::from_sqlx(&pool, dependency(residency));
+        Self {
+            pool,
+            reads,
+            residency,
+        }
     }
 
     pub fn residency(&self) -> Residency {
@@ -33,38 +39,61 @@ impl PgRunStore {
         &self.pool
     }
 
-    /// The name errors carry: which store failed, never how it is reached.
-    pub(crate) fn dependency(&self) -> &'static str {
-        match self.residency {
-            Residency::Legacy => "legacy run-ops store",
-            Residency::New => "new run-ops store",
-        }
+    pub fn read_pool(&self) -> &ReadPool {
+        &self.reads
     }
 
-    /// Runs one statement of `operation` against this store: counted, and its error named after
-    /// the store.
-    pub(crate) async fn run<T>(
-        &self,
-        operation: &'static str,
-        statement: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T> {
+    /// The name errors carry: which store failed, never how it is reached.
+    pub(crate) fn dependency(&self) -> &'static str {
+        dependency(self.residency)
+    }
+
+    /// A connection for one statement of `operation`, counted.
+    pub(crate) async fn lease(&self, operation: &'static str) -> Result<StoreLease<'_>> {
         count_query(self.residency, operation);
-        statement
-            .await
-            .map_err(|error| map_error(self.dependency(), error))
+        let lease = self.reads.lease().await?;
+        Ok(StoreLease { lease, store: self })
     }
 
     /// The run inside its environment with its parent, root and first children, or `None` when
     /// this store does not hold it there.
     pub async fn find_run(&self, lookup: &RunLookup) -> Result<Option<RunGraph>> {
+        let mut lease = self.lease("find_run").await?;
         // A `&'static str` statement is prepared once per connection and then reused by sqlx.
-        let statement = sqlx::query_as(FIND_RUN_SQL)
+        let rows = sqlx::query_as(FIND_RUN_SQL)
             .bind(lookup.run_id.as_str())
             .bind(lookup.environment_id.as_str())
             .bind(lookup.include_bodies)
             .bind(i64::from(lookup.children_limit) + 1)
-            .fetch_all(&self.pool);
-        let rows: Vec<RelatedRunRow> = self.run("find_run", statement).await?;
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<RelatedRunRow> = lease.finish(rows)?;
         assemble(rows, lookup.children_limit, self.residency)
+    }
+}
+
+/// A store's connection for one statement; its errors are named after the store.
+pub(crate) struct StoreLease<'s> {
+    lease: Lease,
+    store: &'s PgRunStore,
+}
+
+impl StoreLease<'_> {
+    pub(crate) fn connection(&mut self) -> &mut PgConnection {
+        self.lease.connection()
+    }
+
+    /// The statement's result, with the connection handed back.
+    pub(crate) fn finish<T>(self, result: Result<T, sqlx::Error>) -> Result<T> {
+        self.lease
+            .finish(result)
+            .map_err(|error| map_error(self.store.dependency(), error))
+    }
+}
+
+fn dependency(residency: Residency) -> &'static str {
+    match residency {
+        Residency::Legacy => "legacy run-ops store",
+        Residency::New => "new run-ops store",
     }
 }

@@ -10,7 +10,6 @@ use runview_core::ids::{BatchId, EnvironmentId, Residency, WaitpointId};
 use runview_core::ports::{BatchRunCounts, RunLookup, RunOpsStores};
 use runview_core::run::{RunGraph, RunRecord};
 use runview_core::waitpoint::WaitpointRecord;
-use sqlx::PgPool;
 
 use crate::batches::add_batch_run_counts;
 use crate::keyset::merge;
@@ -41,14 +40,11 @@ impl<T> EveryStore<T> {
 }
 
 impl RunOpsTopology {
-    /// Every pool with the store it serves, for readiness checks.
-    pub fn pools(&self) -> Vec<(Residency, &PgPool)> {
+    /// Every store, for readiness checks and pool metrics.
+    pub fn stores(&self) -> Vec<&PgRunStore> {
         match self {
-            Self::Passthrough(store) => vec![(store.residency(), store.pool())],
-            Self::Split { legacy, new } => vec![
-                (Residency::Legacy, legacy.pool()),
-                (Residency::New, new.pool()),
-            ],
+            Self::Passthrough(store) => vec![store],
+            Self::Split { legacy, new } => vec![legacy, new],
         }
     }
 

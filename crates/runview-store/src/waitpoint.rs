@@ -138,12 +138,14 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Option<WaitpointRecord>> {
-        let statement = sqlx::query_as(FIND_WAITPOINT_SQL)
+        let mut lease = self.lease("find_waitpoint").await?;
+        let row = sqlx::query_as(FIND_WAITPOINT_SQL)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())
-            .fetch_optional(self.pool());
-        let row: Option<WaitpointRow> = self.run("find_waitpoint", statement).await?;
+            .fetch_optional(lease.connection())
+            .await;
+        let row: Option<WaitpointRow> = lease.finish(row)?;
         row.map(WaitpointRecord::try_from).transpose()
     }
 
@@ -153,12 +155,14 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Vec<RunId>> {
-        let statement = sqlx::query_scalar(CONNECTED_RUNS_SQL)
+        let mut lease = self.lease("connected_runs").await?;
+        let ids = sqlx::query_scalar(CONNECTED_RUNS_SQL)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())
-            .fetch_all(self.pool());
-        let ids: Vec<String> = self.run("connected_runs", statement).await?;
+            .fetch_all(lease.connection())
+            .await;
+        let ids: Vec<String> = lease.finish(ids)?;
         Ok(ids.into_iter().map(RunId::from_stored).collect())
     }
 }

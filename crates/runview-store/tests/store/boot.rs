@@ -46,9 +46,9 @@ async fn boot_accepts_two_databases_of_one_cluster() {
         .expect("two databases are a split");
     assert!(matches!(topology, RunOpsTopology::Split { .. }));
     let stores: Vec<Residency> = topology
-        .pools()
+        .stores()
         .into_iter()
-        .map(|(store, _)| store)
+        .map(|store| store.residency())
         .collect();
     assert_eq!(stores, [Residency::Legacy, Residency::New]);
 }

@@ -179,7 +179,8 @@ async fn only_unfiltered_list_statements_stay_prepared() {
         .connect(database.url())
         .await
         .expect("a one-connection pool");
-    let topology = RunOpsTopology::Passthrough(PgRunStore::new(pool.clone(), Residency::Legacy));
+    let store = PgRunStore::new(pool, Residency::Legacy);
+    let topology = RunOpsTopology::Passthrough(store.clone());
 
     let unfiltered = runs_query(no_run_filter(), 10);
     let mut by_status = unfiltered.clone();
@@ -201,10 +202,16 @@ async fn only_unfiltered_list_statements_stay_prepared() {
             .expect("the store answers");
     }
 
-    let prepared: Vec<String> = sqlx::query_scalar("SELECT statement FROM pg_prepared_statements")
-        .fetch_all(&pool)
+    // Reads go through the store's read pool, which holds one connection like `pool`.
+    let mut lease = store
+        .read_pool()
+        .lease()
         .await
-        .expect("the prepared statements");
+        .expect("the read connection");
+    let prepared = sqlx::query_scalar("SELECT statement FROM pg_prepared_statements")
+        .fetch_all(lease.connection())
+        .await;
+    let prepared: Vec<String> = lease.finish(prepared).expect("the prepared statements");
     let lists: Vec<&String> = prepared
         .iter()
         .filter(|sql| sql.contains("ORDER BY"))

@@ -7,6 +7,7 @@ mod list_plans;
 mod list_runs;
 mod paging;
 mod plan;
+mod read_pool;
 mod routing;
 mod support;
 mod waitpoints;
