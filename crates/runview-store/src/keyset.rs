@@ -101,16 +101,25 @@ impl<'a> KeysetStatement<'a> {
     /// statement): a generic plan cannot know whether a tag, a task or a schedule matches a few
     /// runs or most of them, and guesses few, which sorts the whole window.
     pub(crate) async fn fetch_all<R>(
-        mut self,
+        self,
         connection: &mut PgConnection,
     ) -> Result<Vec<R>, sqlx::Error>
     where
-        R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+        R: for<'r> FromRow<'r, PgRow>,
     {
+        let rows = self.fetch_rows(connection).await?;
+        rows.iter().map(R::from_row).collect()
+    }
+
+    /// The page's rows, not yet decoded.
+    pub(crate) async fn fetch_rows(
+        mut self,
+        connection: &mut PgConnection,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
         self.finish();
         let persistent = !self.filtered;
         self.builder
-            .build_query_as::<R>()
+            .build()
             .persistent(persistent)
             .fetch_all(connection)
             .await

@@ -1,10 +1,13 @@
 //! ListRuns' primary query: a keyset page of an environment's runs in one store, filtered.
 
-use chrono::{DateTime, Utc};
-use runview_core::Result;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use runview_core::filter::RunListQuery;
 use runview_core::run::RunRecord;
 use runview_core::status::TaskRunStatus;
+use runview_core::{Error, Result};
+use runview_pg::map_error;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, Row};
 
 use crate::keyset::{Keyed, KeysetStatement, any_of};
 use crate::run_row::{RunRow, run_columns};
@@ -61,20 +64,54 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
 
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
-    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<RunRecord>> {
+    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<ListedRun>> {
         let mut lease = self.lease("list_runs").await?;
-        let rows = statement(query).fetch_all(lease.connection()).await;
-        let rows: Vec<RunRow> = lease.finish(rows)?;
-        rows.into_iter().map(RunRecord::try_from).collect()
+        let rows = statement(query).fetch_rows(lease.connection()).await;
+        lease
+            .finish(rows)?
+            .into_iter()
+            .map(ListedRun::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|error| map_error(self.dependency(), error))
     }
 }
 
-impl Keyed for RunRecord {
+/// A listed run with only its place in the keyset order read. In split mode each store reads a
+/// whole page and the merge keeps one page of the two, so the other runs' columns are never
+/// decoded: decoding is most of runview's CPU per ListRuns call.
+pub(crate) struct ListedRun {
+    created_at: DateTime<Utc>,
+    id: String,
+    row: PgRow,
+}
+
+impl ListedRun {
+    pub(crate) fn decode(self) -> Result<RunRecord> {
+        let row = RunRow::from_row(&self.row)
+            .map_err(|error| Error::Internal(format!("listed run {}: {error}", self.id)))?;
+        RunRecord::try_from(row)
+    }
+}
+
+impl TryFrom<PgRow> for ListedRun {
+    type Error = sqlx::Error;
+
+    fn try_from(row: PgRow) -> Result<Self, sqlx::Error> {
+        let created_at: NaiveDateTime = row.try_get("created_at")?;
+        Ok(Self {
+            created_at: created_at.and_utc(),
+            id: row.try_get("id")?,
+            row,
+        })
+    }
+}
+
+impl Keyed for ListedRun {
     fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
 
     fn id(&self) -> &str {
-        self.id.as_str()
+        &self.id
     }
 }

@@ -13,6 +13,7 @@ use runview_core::waitpoint::WaitpointRecord;
 
 use crate::batches::add_batch_run_counts;
 use crate::keyset::merge;
+use crate::list_runs::ListedRun;
 use crate::store::PgRunStore;
 use crate::telemetry::{LookupOutcome, count_lookup};
 use crate::waitpoint::add_connected_runs;
@@ -131,7 +132,11 @@ impl RunOpsStores for RunOpsTopology {
         let pages = self
             .read_every_store(|store| store.list_runs(query))
             .await?;
-        Ok(pages.combine(|legacy, new| merge(legacy, new, &query.page)))
+        pages
+            .combine(|legacy, new| merge(legacy, new, &query.page))
+            .into_iter()
+            .map(ListedRun::decode)
+            .collect()
     }
 
     /// The connections of a waitpoint live with the runs they connect, so the store that does
