@@ -54,8 +54,8 @@ fn header(out: &mut String, args: &Args, r: &Results) {
     let _ = writeln!(
         out,
         "Regenerate with `cargo build --release -p runview -p runview-bench && \
-         target/release/runview-bench --out docs/performance.md` (about 25 minutes; `--quick` \
-         for a two-minute trial). Every number below comes from one run of that command.\n"
+         target/release/runview-bench --out docs/performance.md` (about 15 minutes; `--quick` \
+         for a short trial). Every number below comes from one run of that command.\n"
     );
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(
