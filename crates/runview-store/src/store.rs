@@ -22,6 +22,8 @@ pub struct PgRunStore {
 }
 
 impl PgRunStore {
+    /// Reads go through a [`ReadPool`] made from `pool`'s settings; call it inside a tokio runtime,
+    /// where that pool starts its reaper.
     pub fn new(pool: PgPool, residency: Residency) -> Self {
         let reads = ReadPool::from_sqlx(&pool, dependency(residency));
         Self {
