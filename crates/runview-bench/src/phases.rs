@@ -253,20 +253,23 @@ async fn scale_points(
         servers.push(Warmed::start(binary, dataset, args).await?);
     }
     let round = (duration / SCALE_ROUNDS).max(MIN_SCALE_ROUND);
-    let series: Vec<(bool, u32)> = SCALE_GET_RUN_CONCURRENCY
+    let series: Vec<(ScaleCall, u32)> = SCALE_GET_RUN_CONCURRENCY
         .iter()
-        .map(|&c| (false, c))
-        .chain(SCALE_LIST_CONCURRENCY.iter().map(|&c| (true, c)))
+        .map(|&c| (ScaleCall::GetRun, c))
+        .chain(
+            SCALE_LIST_CONCURRENCY
+                .iter()
+                .map(|&c| (ScaleCall::ListRuns, c)),
+        )
         .collect();
     // [server][series] → one measurement per round.
     let mut rounds = vec![vec![Vec::new(); series.len()]; servers.len()];
-    for (index, &(list, c)) in series.iter().enumerate() {
+    for (index, &(call, c)) in series.iter().enumerate() {
         for turn in 1..=SCALE_ROUNDS {
             for (warmed, measured) in servers.iter().zip(rounds.iter_mut()) {
-                let (name, scenario) = if list {
-                    ("ListRuns", &warmed.list_runs)
-                } else {
-                    ("GetRun", &warmed.get_run)
+                let (name, scenario) = match call {
+                    ScaleCall::GetRun => ("GetRun", &warmed.get_run),
+                    ScaleCall::ListRuns => ("ListRuns", &warmed.list_runs),
                 };
                 eprintln!(
                     "{} runs: {name} at c={c}, round {turn}/{SCALE_ROUNDS}",
@@ -295,17 +298,23 @@ async fn scale_points(
                 get_run: Vec::new(),
                 list_runs: Vec::new(),
             };
-            for (&(list, c), measured) in series.iter().zip(per_series) {
+            for (&(call, c), measured) in series.iter().zip(per_series) {
                 let median = median_by_p50(measured);
-                if list {
-                    point.list_runs.push((c, median));
-                } else {
-                    point.get_run.push((c, median));
+                match call {
+                    ScaleCall::GetRun => point.get_run.push((c, median)),
+                    ScaleCall::ListRuns => point.list_runs.push((c, median)),
                 }
             }
             point
         })
         .collect())
+}
+
+/// The calls the size comparison measures.
+#[derive(Clone, Copy)]
+enum ScaleCall {
+    GetRun,
+    ListRuns,
 }
 
 /// The round with the median p50.

@@ -87,17 +87,7 @@ pub fn list_runs(
         environment_id: EnvironmentId::parse(environment_id)?,
         filter: RunFilter {
             statuses: stored.clone(),
-            task_identifiers: Vec::new(),
-            versions: Vec::new(),
-            tags: Vec::new(),
-            batch_id: None,
-            schedule_id: None,
-            is_test: None,
-            window,
-            queues: Vec::new(),
-            regions: Vec::new(),
-            machines: Vec::new(),
-            bulk_action_id: None,
+            ..RunFilter::any_in(window)
         },
         page: PageRequest::for_page(None, page_size),
     };

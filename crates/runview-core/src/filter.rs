@@ -28,6 +28,26 @@ pub struct RunFilter {
     pub bulk_action_id: Option<String>,
 }
 
+impl RunFilter {
+    /// Every run created within `window`: no other condition.
+    pub fn any_in(window: TimeWindow) -> Self {
+        Self {
+            statuses: Vec::new(),
+            task_identifiers: Vec::new(),
+            versions: Vec::new(),
+            tags: Vec::new(),
+            batch_id: None,
+            schedule_id: None,
+            is_test: None,
+            window,
+            queues: Vec::new(),
+            regions: Vec::new(),
+            machines: Vec::new(),
+            bulk_action_id: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunListQuery {
     pub environment_id: EnvironmentId,

@@ -78,7 +78,7 @@ impl PgRunStore {
 
 /// A listed run with only its place in the keyset order read. In split mode each store reads a
 /// whole page and the merge keeps one page of the two, so the other runs' columns are never
-/// decoded: decoding is most of runview's CPU per ListRuns call.
+/// decoded: decoding is the largest part of runview's CPU per ListRuns call.
 pub(crate) struct ListedRun {
     created_at: DateTime<Utc>,
     id: String,

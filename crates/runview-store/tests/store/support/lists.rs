@@ -14,20 +14,7 @@ fn whole_window() -> TimeWindow {
 }
 
 pub fn no_run_filter() -> RunFilter {
-    RunFilter {
-        statuses: Vec::new(),
-        task_identifiers: Vec::new(),
-        versions: Vec::new(),
-        tags: Vec::new(),
-        batch_id: None,
-        schedule_id: None,
-        is_test: None,
-        window: whole_window(),
-        queues: Vec::new(),
-        regions: Vec::new(),
-        machines: Vec::new(),
-        bulk_action_id: None,
-    }
+    RunFilter::any_in(whole_window())
 }
 
 /// The first `limit` runs of [`ENV`] that pass `filter`.
