@@ -40,6 +40,11 @@ pub struct Config {
     pub legacy_database_url: Option<SecretString>,
     /// The dedicated run-ops database.
     pub new_database_url: Option<SecretString>,
+    /// The primary behind the LEGACY replica: a GetRun or GetWaitpoint that misses on every
+    /// replica asks it before answering NOT_FOUND (read-your-writes under replica lag).
+    pub legacy_primary_database_url: Option<SecretString>,
+    /// The primary behind the NEW replica, asked likewise.
+    pub new_primary_database_url: Option<SecretString>,
     /// Read two run-ops stores (LEGACY and NEW); without a NEW URL there is only one.
     pub split: bool,
     pub pool_max_connections: u32,

@@ -83,6 +83,8 @@ async fn seed_and_serve(
         control_plane_primary: None,
         legacy: SecretString::from(postgres.url(LEGACY_DB)),
         new: Some(SecretString::from(postgres.url(NEW_DB))),
+        legacy_primary: None,
+        new_primary: None,
     };
     let split_config = Config {
         split: true,

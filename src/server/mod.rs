@@ -44,6 +44,9 @@ pub struct DatabaseUrls {
     pub control_plane_primary: Option<SecretString>,
     pub legacy: SecretString,
     pub new: Option<SecretString>,
+    /// Asked when a lookup misses on every replica.
+    pub legacy_primary: Option<SecretString>,
+    pub new_primary: Option<SecretString>,
 }
 
 impl DatabaseUrls {
@@ -58,6 +61,8 @@ impl DatabaseUrls {
             control_plane_primary: config.control_plane_primary_database_url.clone(),
             legacy,
             new: config.new_database_url.clone(),
+            legacy_primary: config.legacy_primary_database_url.clone(),
+            new_primary: config.new_primary_database_url.clone(),
         })
     }
 }
@@ -104,11 +109,20 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     let topology = RunOpsTopology::connect(&TopologySettings {
         legacy_url: urls.legacy.clone(),
         new_url: urls.new.clone(),
+        legacy_primary_url: urls.legacy_primary.clone(),
+        new_primary_url: urls.new_primary.clone(),
         split: config.split,
         pool: pool.clone(),
     })
     .await?;
     let control_plane_pool = runview_pg::lazy_pool(&urls.control_plane, &pool)?;
+    runview_pg::check_schema(
+        &control_plane_pool,
+        "control-plane",
+        runview_controlplane::COLUMN_NEEDS,
+        &[],
+    )
+    .await?;
     let primary_url = urls
         .control_plane_primary
         .clone()
@@ -133,15 +147,13 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     let mut pools: Vec<(&'static str, PgPool)> = topology
         .stores()
         .into_iter()
-        .map(|store| (store.residency().as_str(), store.pool().clone()))
+        .map(|store| (store.label(), store.pool().clone()))
         .collect();
     let mut sampled: Vec<(&'static str, SampledPool)> = topology
         .stores()
         .into_iter()
-        .map(|store| {
-            let reads = SampledPool::Reads(store.read_pool().clone());
-            (store.residency().as_str(), reads)
-        })
+        .chain(topology.primaries())
+        .map(|store| (store.label(), SampledPool::Reads(store.read_pool().clone())))
         .collect();
     sampled.push((CONTROL_PLANE, SampledPool::Sqlx(control_plane_pool.clone())));
     pools.push((CONTROL_PLANE, control_plane_pool));

@@ -28,6 +28,8 @@ async fn split_boot_refuses_two_urls_that_name_the_same_database() {
         control_plane_primary: None,
         legacy: url(database.url()),
         new: Some(url(&same_database)),
+        legacy_primary: None,
+        new_primary: None,
     };
     let error = server::start(&test_config(), &urls)
         .await
@@ -49,6 +51,8 @@ async fn split_boot_refuses_when_a_store_cannot_be_probed() {
         control_plane_primary: None,
         legacy: url(database.url()),
         new: Some(url("postgres://postgres:hunter2@127.0.0.1:1/runview_new")),
+        legacy_primary: None,
+        new_primary: None,
     };
     let error = server::start(&test_config(), &urls)
         .await
@@ -69,6 +73,8 @@ async fn passthrough_mode_serves_from_one_database() {
         control_plane_primary: None,
         legacy: url(database.url()),
         new: None,
+        legacy_primary: None,
+        new_primary: None,
     };
     let running = server::start(&test_config(), &urls)
         .await

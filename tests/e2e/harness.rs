@@ -71,6 +71,8 @@ impl SeededDatabases {
             control_plane_primary: None,
             legacy: SecretString::from(self.legacy.url().to_owned()),
             new: Some(SecretString::from(self.new.url().to_owned())),
+            legacy_primary: None,
+            new_primary: None,
         }
     }
 }

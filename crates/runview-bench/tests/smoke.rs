@@ -70,6 +70,8 @@ async fn get_run_and_list_runs_answer_ok_under_load() {
         control_plane_primary: None,
         legacy: SecretString::from(legacy.url().to_owned()),
         new: Some(SecretString::from(new.url().to_owned())),
+        legacy_primary: None,
+        new_primary: None,
     };
     let running = server::start(&config, &urls)
         .await

@@ -56,13 +56,33 @@ pub struct WaitpointRecord {
     pub output_is_error: bool,
     pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
-    pub connected_run_ids: Vec<RunId>,
+    /// The most recent runs first, at most [`MAX_CONNECTED_RUNS`].
+    pub connected_runs: Vec<ConnectedRun>,
+}
+
+/// A run a waitpoint blocked, with what orders the connected runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectedRun {
+    pub id: RunId,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Runs shown as connected to a waitpoint.
 pub const MAX_CONNECTED_RUNS: usize = 5;
 
 impl WaitpointRecord {
+    /// Adds the runs connected in another store, keeping the [`MAX_CONNECTED_RUNS`] most recent
+    /// (createdAt, then id, descending) of both.
+    pub fn add_connected_runs(&mut self, more: Vec<ConnectedRun>) {
+        let runs = &mut self.connected_runs;
+        runs.extend(more);
+        runs.sort_by(|a, b| {
+            (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str()))
+        });
+        runs.dedup_by(|a, b| a.id == b.id);
+        runs.truncate(MAX_CONNECTED_RUNS);
+    }
+
     /// PENDING → WAITING; COMPLETED → TIMED_OUT when the output is an error, else COMPLETED.
     pub fn status(&self) -> WaitpointStatus {
         match (self.completed, self.output_is_error) {
@@ -92,6 +112,27 @@ pub fn callback_url(base: &str, id: &WaitpointId, key: &SigningKey) -> String {
 mod tests {
     use super::*;
 
+    fn token() -> WaitpointRecord {
+        WaitpointRecord {
+            id: WaitpointId::from_stored("cwait"),
+            waitpoint_type: WaitpointType::Manual,
+            completed: false,
+            environment_id: "env".into(),
+            idempotency_key: "k".into(),
+            user_provided_idempotency_key: false,
+            idempotency_key_expires_at: None,
+            inactive_idempotency_key: None,
+            completed_after: None,
+            completed_at: None,
+            output: None,
+            output_type: "application/json".into(),
+            output_is_error: false,
+            tags: Vec::new(),
+            created_at: DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+            connected_runs: Vec::new(),
+        }
+    }
+
     #[test]
     fn the_callback_url_is_signed_with_hmac_sha256_of_the_internal_id() {
         let id = WaitpointId::from_stored("cwait0000000000000000001");
@@ -117,28 +158,27 @@ mod tests {
 
     #[test]
     fn token_status_follows_completion_and_error_output() {
-        let mut record = WaitpointRecord {
-            id: WaitpointId::from_stored("cwait"),
-            waitpoint_type: WaitpointType::Manual,
-            completed: false,
-            environment_id: "env".into(),
-            idempotency_key: "k".into(),
-            user_provided_idempotency_key: false,
-            idempotency_key_expires_at: None,
-            inactive_idempotency_key: None,
-            completed_after: None,
-            completed_at: None,
-            output: None,
-            output_type: "application/json".into(),
-            output_is_error: true,
-            tags: Vec::new(),
-            created_at: Utc::now(),
-            connected_run_ids: Vec::new(),
-        };
+        let mut record = token();
+        record.output_is_error = true;
         assert_eq!(record.status(), WaitpointStatus::Waiting);
         record.completed = true;
         assert_eq!(record.status(), WaitpointStatus::TimedOut);
         record.output_is_error = false;
         assert_eq!(record.status(), WaitpointStatus::Completed);
+    }
+
+    #[test]
+    fn connected_runs_of_both_stores_keep_the_five_most_recent() {
+        let at = |seconds: i64| DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap_or_default();
+        let run = |id: &str, seconds: i64| ConnectedRun {
+            id: RunId::from_stored(id),
+            created_at: at(seconds),
+        };
+        let mut record = token();
+        record.connected_runs = vec![run("a", 50), run("b", 40), run("c", 10)];
+        record.add_connected_runs(vec![run("x", 45), run("y", 40), run("z", 5), run("w", 60)]);
+        let ids: Vec<&str> = record.connected_runs.iter().map(|r| r.id.as_str()).collect();
+        // Ties on createdAt go to the greater id, as each store orders them.
+        assert_eq!(ids, ["w", "a", "x", "y", "b"]);
     }
 }

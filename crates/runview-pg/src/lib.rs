@@ -3,6 +3,7 @@
 //! the fingerprint that tells two databases apart.
 
 mod read_pool;
+mod schema_check;
 
 use std::time::Duration;
 
@@ -12,6 +13,10 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use read_pool::{Lease, ReadPool, ReadPoolState};
+pub use schema_check::{
+    ColumnNeed, ColumnType, Mismatch, Nulls, RecommendedIndex, SchemaCheckError, check_schema,
+    missing_indexes, schema_mismatches,
+};
 
 /// How a pool waits. Both timeouts are short on purpose: a caller's deadline is usually a few
 /// seconds, and a database that cannot answer within them is better reported as unavailable.

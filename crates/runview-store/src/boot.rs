@@ -1,10 +1,14 @@
 //! Building the topology at boot, and the checks that refuse a split that is not one.
 
 use runview_core::ids::Residency;
-use runview_pg::{DatabaseFingerprint, PoolSettings, fingerprint, lazy_pool, map_error};
+use runview_pg::{
+    DatabaseFingerprint, PoolSettings, SchemaCheckError, check_schema, fingerprint, lazy_pool,
+    map_error,
+};
 use secrecy::SecretString;
 
-use crate::store::PgRunStore;
+use crate::schema::{RECOMMENDED_INDEXES, column_needs};
+use crate::store::{PgRunStore, role};
 use crate::topology::RunOpsTopology;
 
 /// Where the run-ops stores are and how to pool connections to them.
@@ -12,6 +16,9 @@ use crate::topology::RunOpsTopology;
 pub struct TopologySettings {
     pub legacy_url: SecretString,
     pub new_url: Option<SecretString>,
+    /// The primaries behind the replicas, asked when a lookup misses on every replica.
+    pub legacy_primary_url: Option<SecretString>,
+    pub new_primary_url: Option<SecretString>,
     pub split: bool,
     pub pool: PoolSettings,
 }
@@ -20,8 +27,11 @@ pub struct TopologySettings {
 /// they are safe to log.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
-    #[error("the {} run-ops database URL is not a valid PostgreSQL URL", store.as_str())]
-    InvalidUrl { store: Residency },
+    #[error("the {role} database URL is not a valid PostgreSQL URL")]
+    InvalidUrl { role: &'static str },
+    /// A database that lacks a column runview reads, or whose schema could not be read.
+    #[error(transparent)]
+    Schema(#[from] SchemaCheckError),
     /// Fail closed: without both fingerprints a split onto one database cannot be ruled out.
     #[error("could not identify the {} run-ops database: {error}", store.as_str())]
     Probe {
@@ -41,35 +51,75 @@ pub enum BootError {
 
 impl RunOpsTopology {
     /// Passthrough over the LEGACY URL when split mode is off or there is no NEW URL; otherwise
-    /// both stores, once their fingerprints prove they are distinct databases. Passthrough pools
-    /// connect on first use, so a database that is down at boot shows in readiness instead.
+    /// both stores, once their fingerprints prove they are distinct databases. Every database is
+    /// checked for the columns runview reads before anything is served.
     pub async fn connect(settings: &TopologySettings) -> Result<Self, BootError> {
-        let legacy = open_store(&settings.legacy_url, Residency::Legacy, &settings.pool)?;
-        let new_url = match &settings.new_url {
-            Some(url) if settings.split => url,
-            _ => return Ok(Self::Passthrough(legacy)),
+        let legacy = open_store(&settings.legacy_url, Residency::Legacy, false, &settings.pool)?;
+        let split_new = settings.new_url.as_ref().filter(|_| settings.split);
+        let topology = match split_new {
+            None => Self::passthrough(legacy),
+            Some(new_url) => {
+                let new = open_store(new_url, Residency::New, false, &settings.pool)?;
+                refuse_one_database(&legacy, &new).await?;
+                Self::split(legacy, new)
+            }
         };
-        let new = open_store(new_url, Residency::New, &settings.pool)?;
-        let (legacy_fingerprint, new_fingerprint) = futures::join!(probe(&legacy), probe(&new));
-        let legacy_fingerprint = legacy_fingerprint?;
-        if legacy_fingerprint == new_fingerprint? {
-            // Host spellings, ports and proxies differ; the fingerprint does not.
-            return Err(BootError::SameDatabase {
-                database: legacy_fingerprint.database,
-                system_identifier: legacy_fingerprint.system_identifier,
-            });
-        }
-        Ok(Self::Split { legacy, new })
+        let primary = |url: &Option<SecretString>, residency| {
+            url.as_ref()
+                .map(|url| open_store(url, residency, true, &settings.pool))
+                .transpose()
+        };
+        let legacy_primary = primary(&settings.legacy_primary_url, Residency::Legacy)?;
+        // Without a NEW store there is nothing for its primary to back.
+        let new_primary = match topology.is_split() {
+            true => primary(&settings.new_primary_url, Residency::New)?,
+            false => None,
+        };
+        let topology = topology.with_primaries(legacy_primary, new_primary);
+        let checks = topology
+            .stores()
+            .into_iter()
+            .chain(topology.primaries())
+            .map(check_store_schema);
+        futures::future::try_join_all(checks).await?;
+        Ok(topology)
     }
+}
+
+/// Fail closed: without both fingerprints a split onto one database cannot be ruled out.
+async fn refuse_one_database(legacy: &PgRunStore, new: &PgRunStore) -> Result<(), BootError> {
+    let (legacy_fingerprint, new_fingerprint) = futures::join!(probe(legacy), probe(new));
+    let legacy_fingerprint = legacy_fingerprint?;
+    if legacy_fingerprint == new_fingerprint? {
+        // Host spellings, ports and proxies differ; the fingerprint does not.
+        return Err(BootError::SameDatabase {
+            database: legacy_fingerprint.database,
+            system_identifier: legacy_fingerprint.system_identifier,
+        });
+    }
+    Ok(())
+}
+
+async fn check_store_schema(store: &PgRunStore) -> Result<(), BootError> {
+    let needs = column_needs(store.residency());
+    check_schema(store.pool(), store.role(), &needs, RECOMMENDED_INDEXES).await?;
+    Ok(())
 }
 
 fn open_store(
     url: &SecretString,
-    store: Residency,
+    residency: Residency,
+    primary: bool,
     settings: &PoolSettings,
 ) -> Result<PgRunStore, BootError> {
-    let pool = lazy_pool(url, settings).map_err(|_| BootError::InvalidUrl { store })?;
-    Ok(PgRunStore::new(pool, store))
+    let invalid = |_| BootError::InvalidUrl {
+        role: role(residency, primary),
+    };
+    let pool = lazy_pool(url, settings).map_err(invalid)?;
+    Ok(match primary {
+        false => PgRunStore::new(pool, residency),
+        true => PgRunStore::primary(pool, residency),
+    })
 }
 
 async fn probe(store: &PgRunStore) -> Result<DatabaseFingerprint, BootError> {

@@ -19,22 +19,53 @@ pub struct PgRunStore {
     /// For every read, sized and timed like `pool`.
     reads: ReadPool,
     residency: Residency,
+    /// The primary of the store, asked only after its replica missed.
+    primary: bool,
 }
 
 impl PgRunStore {
     /// Reads go through a [`ReadPool`] made from `pool`'s settings; call it inside a tokio runtime,
     /// where that pool starts its reaper.
     pub fn new(pool: PgPool, residency: Residency) -> Self {
-        let reads = ReadPool::from_sqlx(&pool, dependency(residency));
+        Self::with_role(pool, residency, false)
+    }
+
+    /// The primary of the `residency` store, for lookups that missed on every replica.
+    pub fn primary(pool: PgPool, residency: Residency) -> Self {
+        Self::with_role(pool, residency, true)
+    }
+
+    fn with_role(pool: PgPool, residency: Residency, primary: bool) -> Self {
+        let reads = ReadPool::from_sqlx(&pool, dependency(residency, primary));
         Self {
             pool,
             reads,
             residency,
+            primary,
         }
     }
 
     pub fn residency(&self) -> Residency {
         self.residency
+    }
+
+    pub fn is_primary(&self) -> bool {
+        self.primary
+    }
+
+    /// The database's name in boot messages.
+    pub fn role(&self) -> &'static str {
+        role(self.residency, self.primary)
+    }
+
+    /// The store's name in metrics: its residency, `_primary` for a primary.
+    pub fn label(&self) -> &'static str {
+        match (self.residency, self.primary) {
+            (Residency::Legacy, false) => "legacy",
+            (Residency::Legacy, true) => "legacy_primary",
+            (Residency::New, false) => "new",
+            (Residency::New, true) => "new_primary",
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -47,7 +78,7 @@ impl PgRunStore {
 
     /// The name errors carry: which store failed, never how it is reached.
     pub(crate) fn dependency(&self) -> &'static str {
-        dependency(self.residency)
+        dependency(self.residency, self.primary)
     }
 
     /// A connection for one statement of `operation`, counted.
@@ -93,9 +124,21 @@ impl StoreLease<'_> {
     }
 }
 
-fn dependency(residency: Residency) -> &'static str {
-    match residency {
-        Residency::Legacy => "legacy run-ops store",
-        Residency::New => "new run-ops store",
+fn dependency(residency: Residency, primary: bool) -> &'static str {
+    match (residency, primary) {
+        (Residency::Legacy, false) => "legacy run-ops store",
+        (Residency::Legacy, true) => "legacy run-ops primary",
+        (Residency::New, false) => "new run-ops store",
+        (Residency::New, true) => "new run-ops primary",
+    }
+}
+
+/// How operators know the database: "LEGACY run-ops", "NEW run-ops primary".
+pub(crate) fn role(residency: Residency, primary: bool) -> &'static str {
+    match (residency, primary) {
+        (Residency::Legacy, false) => "LEGACY run-ops",
+        (Residency::Legacy, true) => "LEGACY run-ops primary",
+        (Residency::New, false) => "NEW run-ops",
+        (Residency::New, true) => "NEW run-ops primary",
     }
 }

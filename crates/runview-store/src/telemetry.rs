@@ -35,6 +35,17 @@ pub(crate) fn count_lookup(record: &'static str, home: Residency, outcome: Looku
     .increment(1);
 }
 
+/// A lookup that missed on every replica and was asked of the primaries: `found` there or not.
+pub(crate) fn count_primary_lookup(record: &'static str, store: Residency, found: bool) {
+    metrics::counter!(
+        "runview_primary_lookups_total",
+        "record" => record,
+        "store" => store.as_str(),
+        "outcome" => if found { "hit" } else { "miss" },
+    )
+    .increment(1);
+}
+
 /// One statement sent to `store`.
 pub(crate) fn count_query(store: Residency, operation: &'static str) {
     metrics::counter!(

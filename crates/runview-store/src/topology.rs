@@ -15,14 +15,28 @@ use crate::batches::add_batch_run_counts;
 use crate::keyset::merge;
 use crate::list_runs::ListedRun;
 use crate::store::PgRunStore;
-use crate::telemetry::{LookupOutcome, count_lookup};
-use crate::waitpoint::add_connected_runs;
+use crate::telemetry::{LookupOutcome, count_lookup, count_primary_lookup};
 
-/// The run-ops stores: one database in passthrough mode, LEGACY and NEW in split mode.
+/// The run-ops stores: one database in passthrough mode, LEGACY and NEW in split mode, and the
+/// primaries to ask when a lookup misses on every replica.
 #[derive(Clone, Debug)]
-pub enum RunOpsTopology {
+pub struct RunOpsTopology {
+    replicas: Replicas,
+    primaries: Primaries,
+}
+
+#[derive(Clone, Debug)]
+enum Replicas {
     Passthrough(PgRunStore),
     Split { legacy: PgRunStore, new: PgRunStore },
+}
+
+/// Replicas lag their primaries: a record written a moment ago may be on the primary only. The
+/// upstream re-reads the owning primary on a miss; runview does the same when told where it is.
+#[derive(Clone, Debug, Default)]
+struct Primaries {
+    legacy: Option<PgRunStore>,
+    new: Option<PgRunStore>,
 }
 
 /// What every store answered: LEGACY's (the one store's in passthrough mode), then NEW's.
@@ -41,33 +55,109 @@ impl<T> EveryStore<T> {
 }
 
 impl RunOpsTopology {
+    /// One database holds every run-ops record.
+    pub fn passthrough(store: PgRunStore) -> Self {
+        Self {
+            replicas: Replicas::Passthrough(store),
+            primaries: Primaries::default(),
+        }
+    }
+
+    /// LEGACY and NEW, two distinct databases.
+    pub fn split(legacy: PgRunStore, new: PgRunStore) -> Self {
+        Self {
+            replicas: Replicas::Split { legacy, new },
+            primaries: Primaries::default(),
+        }
+    }
+
+    /// Asks these primaries (made with [`PgRunStore::primary`]) before a lookup answers "not
+    /// found".
+    pub fn with_primaries(mut self, legacy: Option<PgRunStore>, new: Option<PgRunStore>) -> Self {
+        self.primaries = Primaries { legacy, new };
+        self
+    }
+
+    pub fn is_split(&self) -> bool {
+        matches!(self.replicas, Replicas::Split { .. })
+    }
+
     /// Every store, for readiness checks and pool metrics.
     pub fn stores(&self) -> Vec<&PgRunStore> {
-        match self {
-            Self::Passthrough(store) => vec![store],
-            Self::Split { legacy, new } => vec![legacy, new],
+        match &self.replicas {
+            Replicas::Passthrough(store) => vec![store],
+            Replicas::Split { legacy, new } => vec![legacy, new],
         }
+    }
+
+    /// The primaries configured, for the boot check and pool metrics.
+    pub fn primaries(&self) -> Vec<&PgRunStore> {
+        self.primaries.legacy.iter().chain(&self.primaries.new).collect()
     }
 
     /// The store an id's shape points at, then the store to ask when it misses there (split mode
     /// only). Asking the other store on a miss means a misclassified id is never lost.
     fn home_then_other(&self, home: Residency) -> (&PgRunStore, Option<&PgRunStore>) {
-        match (self, home) {
-            (Self::Passthrough(store), _) => (store, None),
-            (Self::Split { legacy, new }, Residency::Legacy) => (legacy, Some(new)),
-            (Self::Split { legacy, new }, Residency::New) => (new, Some(legacy)),
+        match (&self.replicas, home) {
+            (Replicas::Passthrough(store), _) => (store, None),
+            (Replicas::Split { legacy, new }, Residency::Legacy) => (legacy, Some(new)),
+            (Replicas::Split { legacy, new }, Residency::New) => (new, Some(legacy)),
         }
     }
 
-    /// `find(holder, other)` in the id's home store, then in the other store on a miss. `other`
-    /// is the store `find` is not looking in, for what lives beside the record there. A failure
-    /// of a store that has to be asked is the answer: a miss is only reported when every store
-    /// that may hold the record said so.
+    /// The primaries to ask after a miss, the id's home store's first, each with the replica of
+    /// the other store (for what lives beside the record there).
+    fn primaries_after_a_miss(
+        &self,
+        home: Residency,
+    ) -> impl Iterator<Item = (&PgRunStore, Option<&PgRunStore>)> {
+        let (legacy, new) = (self.primaries.legacy.as_ref(), self.primaries.new.as_ref());
+        let in_order = match home {
+            Residency::Legacy => [legacy, new],
+            Residency::New => [new, legacy],
+        };
+        in_order.into_iter().flatten().map(|primary| {
+            let (_, beside) = self.home_then_other(primary.residency());
+            (primary, beside)
+        })
+    }
+
+    /// `find(holder, other)` in the id's home store, then in the other store on a miss, then in
+    /// the primaries. `other` is the store `find` is not looking in, for what lives beside the
+    /// record there. A failure of a store that has to be asked is the answer: a miss is only
+    /// reported when every store that may hold the record said so.
     async fn look_up<'s, T, F, Fut>(
         &'s self,
         record: &'static str,
         home: Residency,
         find: F,
+    ) -> Result<Option<T>>
+    where
+        F: Fn(&'s PgRunStore, Option<&'s PgRunStore>) -> Fut,
+        Fut: Future<Output = Result<Option<T>>>,
+    {
+        if let Some(found) = self.look_up_in_replicas(record, home, &find).await? {
+            return Ok(Some(found));
+        }
+        let mut asked = false;
+        for (primary, beside) in self.primaries_after_a_miss(home) {
+            asked = true;
+            if let Some(found) = find(primary, beside).await? {
+                count_primary_lookup(record, primary.residency(), true);
+                return Ok(Some(found));
+            }
+        }
+        if asked {
+            count_primary_lookup(record, home, false);
+        }
+        Ok(None)
+    }
+
+    async fn look_up_in_replicas<'s, T, F, Fut>(
+        &'s self,
+        record: &'static str,
+        home: Residency,
+        find: &F,
     ) -> Result<Option<T>>
     where
         F: Fn(&'s PgRunStore, Option<&'s PgRunStore>) -> Fut,
@@ -104,12 +194,12 @@ impl RunOpsTopology {
         F: Fn(&'s PgRunStore) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        match self {
-            Self::Passthrough(store) => Ok(EveryStore {
+        match &self.replicas {
+            Replicas::Passthrough(store) => Ok(EveryStore {
                 legacy: read(store).await?,
                 new: None,
             }),
-            Self::Split { legacy, new } => {
+            Replicas::Split { legacy, new } => {
                 let (legacy, new) = futures::try_join!(read(legacy), read(new))?;
                 Ok(EveryStore {
                     legacy,
@@ -153,10 +243,10 @@ impl RunOpsStores for RunOpsTopology {
             };
             let (found, more_runs) = futures::try_join!(
                 holder.find_waitpoint(environment_id, waitpoint_id),
-                other.connected_run_ids(environment_id, waitpoint_id),
+                other.connected_runs(environment_id, waitpoint_id),
             )?;
             Ok(found.map(|mut waitpoint| {
-                add_connected_runs(&mut waitpoint, more_runs);
+                waitpoint.add_connected_runs(more_runs);
                 waitpoint
             }))
         })

@@ -3,32 +3,60 @@
 //! store of the run they connect, so a waitpoint's runs may be spread over both stores.
 
 use chrono::NaiveDateTime;
-use runview_core::ids::{EnvironmentId, RunId, WaitpointId};
-use runview_core::waitpoint::{MAX_CONNECTED_RUNS, WaitpointRecord, WaitpointType};
+use runview_core::ids::{EnvironmentId, Residency, RunId, WaitpointId};
+use runview_core::waitpoint::{ConnectedRun, MAX_CONNECTED_RUNS, WaitpointRecord, WaitpointType};
 use runview_core::{Error, Result};
 
 use crate::store::PgRunStore;
 
-/// The runs connected to waitpoint `$1` among the runs of environment `$2`, at most `$3`, in id
-/// order compared byte by byte, as the stores' answers are merged.
+/// The most recent runs connected to waitpoint `$1` among the runs of environment `$2`, at most
+/// `$3`, newest first (ids compared byte by byte on a tie, as the stores' answers are merged).
+/// `$table` connects run `$run` to waitpoint `$waitpoint`: the two stores name it differently.
 macro_rules! connected_runs_sql {
-    () => {
-        r#"
-    SELECT c."taskRunId"
-    FROM "WaitpointRunConnection" c
-    JOIN "TaskRun" r ON r.id = c."taskRunId" AND r."runtimeEnvironmentId" = $2
-    WHERE c."waitpointId" = $1
-    ORDER BY c."taskRunId" COLLATE "C"
+    ($table:literal, $run:literal, $waitpoint:literal) => {
+        concat!(
+            r#"
+    SELECT r.id, r."createdAt" AS created_at
+    FROM "#,
+            $table,
+            r#" c
+    JOIN "TaskRun" r ON r.id = c."#,
+            $run,
+            r#" AND r."runtimeEnvironmentId" = $2
+    WHERE c."#,
+            $waitpoint,
+            r#" = $1
+    ORDER BY r."createdAt" DESC, r.id COLLATE "C" DESC
     LIMIT $3"#
+        )
     };
 }
 
-const CONNECTED_RUNS_SQL: &str = connected_runs_sql!();
+/// LEGACY keeps connections in the upstream ORM's implicit many-to-many table: "A" is the run,
+/// "B" the waitpoint.
+macro_rules! legacy_connected_runs_sql {
+    () => {
+        connected_runs_sql!(r#""_WaitpointRunConnections""#, r#""A""#, r#""B""#)
+    };
+}
 
-/// `$1` waitpoint id, `$2` environment id, `$3` connected runs to read. The connected runs are
-/// only read when the waitpoint is found.
-const FIND_WAITPOINT_SQL: &str = concat!(
-    r#"
+/// NEW has a table of its own for them.
+macro_rules! new_connected_runs_sql {
+    () => {
+        connected_runs_sql!(
+            r#""WaitpointRunConnection""#,
+            r#""taskRunId""#,
+            r#""waitpointId""#
+        )
+    };
+}
+
+/// `$1` waitpoint id, `$2` environment id, `$3` connected runs to read, with the connected runs
+/// of this store from `$connected`. The connected runs are only read when the waitpoint is found.
+macro_rules! find_waitpoint_sql {
+    ($connected:expr) => {
+        concat!(
+            r#"
 SELECT
     w.id,
     w.type::text AS waitpoint_type,
@@ -45,14 +73,48 @@ SELECT
     w."outputIsError" AS output_is_error,
     w.tags,
     w."createdAt" AS created_at,
-    ARRAY("#,
-    connected_runs_sql!(),
-    r#"
-    ) AS connected_run_ids
+    connected.run_ids AS connected_run_ids,
+    connected.created_at AS connected_run_created_at
 FROM "Waitpoint" w
+CROSS JOIN LATERAL (
+    SELECT
+        coalesce(array_agg(run.id ORDER BY run.created_at DESC, run.id COLLATE "C" DESC), '{}')
+            AS run_ids,
+        coalesce(array_agg(run.created_at ORDER BY run.created_at DESC, run.id COLLATE "C" DESC), '{}')
+            AS created_at
+    FROM ("#,
+            $connected,
+            r#"
+    ) run
+) connected
 WHERE w.id = $1 AND w."environmentId" = $2
 "#
-);
+        )
+    };
+}
+
+/// The statements of one store, which differ in where it keeps connections.
+struct WaitpointStatements {
+    find: &'static str,
+    connected_runs: &'static str,
+}
+
+const LEGACY: WaitpointStatements = WaitpointStatements {
+    find: find_waitpoint_sql!(legacy_connected_runs_sql!()),
+    connected_runs: legacy_connected_runs_sql!(),
+};
+
+const NEW: WaitpointStatements = WaitpointStatements {
+    find: find_waitpoint_sql!(new_connected_runs_sql!()),
+    connected_runs: new_connected_runs_sql!(),
+};
+
+fn statements(store: Residency) -> &'static WaitpointStatements {
+    match store {
+        Residency::Legacy => &LEGACY,
+        Residency::New => &NEW,
+    }
+}
 
 /// One row of [`FIND_WAITPOINT_SQL`].
 #[derive(Debug, sqlx::FromRow)]
@@ -71,9 +133,11 @@ struct WaitpointRow {
     output: Option<String>,
     output_type: String,
     output_is_error: bool,
-    tags: Vec<String>,
+    /// NULL for a token created without tags.
+    tags: Option<Vec<String>>,
     created_at: NaiveDateTime,
     connected_run_ids: Vec<String>,
+    connected_run_created_at: Vec<NaiveDateTime>,
 }
 
 impl TryFrom<WaitpointRow> for WaitpointRecord {
@@ -106,24 +170,19 @@ impl TryFrom<WaitpointRow> for WaitpointRecord {
             output: row.output,
             output_type: row.output_type,
             output_is_error: row.output_is_error,
-            tags: row.tags,
+            tags: row.tags.unwrap_or_default(),
             created_at: row.created_at.and_utc(),
-            connected_run_ids: row
+            connected_runs: row
                 .connected_run_ids
                 .into_iter()
-                .map(RunId::from_stored)
+                .zip(row.connected_run_created_at)
+                .map(|(id, created_at)| ConnectedRun {
+                    id: RunId::from_stored(id),
+                    created_at: created_at.and_utc(),
+                })
                 .collect(),
         })
     }
-}
-
-/// Adds runs connected in another store, keeping the first [`MAX_CONNECTED_RUNS`] by id.
-pub(crate) fn add_connected_runs(waitpoint: &mut WaitpointRecord, more: Vec<RunId>) {
-    let runs = &mut waitpoint.connected_run_ids;
-    runs.extend(more);
-    runs.sort();
-    runs.dedup();
-    runs.truncate(MAX_CONNECTED_RUNS);
 }
 
 fn connected_runs_limit() -> i64 {
@@ -139,7 +198,7 @@ impl PgRunStore {
         waitpoint_id: &WaitpointId,
     ) -> Result<Option<WaitpointRecord>> {
         let mut lease = self.lease("find_waitpoint").await?;
-        let row = sqlx::query_as(FIND_WAITPOINT_SQL)
+        let row = sqlx::query_as(statements(self.residency()).find)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())
@@ -149,20 +208,26 @@ impl PgRunStore {
         row.map(WaitpointRecord::try_from).transpose()
     }
 
-    /// The runs of the environment connected to the waitpoint in this store.
-    pub(crate) async fn connected_run_ids(
+    /// The most recent runs of the environment connected to the waitpoint in this store.
+    pub(crate) async fn connected_runs(
         &self,
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
-    ) -> Result<Vec<RunId>> {
+    ) -> Result<Vec<ConnectedRun>> {
         let mut lease = self.lease("connected_runs").await?;
-        let ids = sqlx::query_scalar(CONNECTED_RUNS_SQL)
+        let rows = sqlx::query_as(statements(self.residency()).connected_runs)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())
             .fetch_all(lease.connection())
             .await;
-        let ids: Vec<String> = lease.finish(ids)?;
-        Ok(ids.into_iter().map(RunId::from_stored).collect())
+        let rows: Vec<(String, NaiveDateTime)> = lease.finish(rows)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, created_at)| ConnectedRun {
+                id: RunId::from_stored(id),
+                created_at: created_at.and_utc(),
+            })
+            .collect())
     }
 }

@@ -41,9 +41,9 @@ impl From<WaitpointView> for pb::Waitpoint {
             created_at: Some(timestamp(record.created_at)),
             tags: record.tags,
             connected_run_ids: record
-                .connected_run_ids
+                .connected_runs
                 .iter()
-                .map(|id| id.friendly())
+                .map(|run| run.id.friendly())
                 .collect(),
         }
     }

@@ -68,6 +68,8 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
             control_plane_primary: None,
             legacy: SecretString::from(with_password(databases.legacy.url()).0),
             new: Some(SecretString::from(with_password(databases.new.url()).0)),
+            legacy_primary: None,
+            new_primary: None,
         };
         let mut config = test_config();
         config.auth_tokens = Some(SecretString::from(AUTH_TOKEN.to_owned()));

@@ -77,6 +77,8 @@ impl ProxiedStack {
             control_plane_primary: None,
             legacy: secret(&legacy, databases.legacy.url()),
             new: Some(secret(&new, databases.new.url())),
+            legacy_primary: None,
+            new_primary: None,
         };
         let server = server::start(&config, &urls)
             .await

@@ -33,7 +33,7 @@ async fn listed(topology: &RunOpsTopology, query: &BatchListQuery) -> Vec<String
 async fn batch_filters_narrow_the_list_and_other_environments_never_appear() {
     let database = runops_database().await;
     let pool = database.pool();
-    let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
+    let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let ids: Vec<String> = (1..=4).map(cuid).collect();
     let batches = [
         NewBatch {
@@ -96,7 +96,7 @@ async fn batch_filters_narrow_the_list_and_other_environments_never_appear() {
 #[tokio::test]
 async fn batch_records_carry_every_column() {
     let database = runops_database().await;
-    let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
+    let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let id = cuid(1);
     NewBatch {
         status: "PARTIAL_FAILED",

@@ -180,7 +180,7 @@ async fn only_unfiltered_list_statements_stay_prepared() {
         .await
         .expect("a one-connection pool");
     let store = PgRunStore::new(pool, Residency::Legacy);
-    let topology = RunOpsTopology::Passthrough(store.clone());
+    let topology = RunOpsTopology::passthrough(store.clone());
 
     let unfiltered = runs_query(no_run_filter(), 10);
     let mut by_status = unfiltered.clone();

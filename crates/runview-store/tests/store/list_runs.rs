@@ -26,7 +26,7 @@ async fn listed(topology: &RunOpsTopology, query: &RunListQuery) -> Vec<String> 
 async fn each_filter_narrows_the_list_to_matching_runs() {
     let database = runops_database().await;
     let pool = database.pool();
-    let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
+    let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let ids: Vec<String> = (1..=14).map(cuid).collect();
     let id = |n: usize| ids[n - 1].as_str();
     let runs = [
@@ -195,7 +195,7 @@ async fn runs_of_other_environments_never_appear() {
 #[tokio::test]
 async fn window_bounds_are_inclusive() {
     let database = runops_database().await;
-    let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
+    let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     for n in 1..=4u8 {
         let created_second = i32::from(n) * 10;
         NewRun {
@@ -226,7 +226,7 @@ async fn window_bounds_are_inclusive() {
 #[tokio::test]
 async fn pages_continue_from_a_cursor_in_either_direction() {
     let database = runops_database().await;
-    let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
+    let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     // Three runs share second 20, so ids break the tie.
     let seconds = [(1, 10), (2, 20), (3, 20), (4, 20), (5, 30)];
     for (n, created_second) in seconds {
@@ -331,7 +331,7 @@ async fn lists_read_metadata_and_task_kind_but_no_bodies() {
     }
     .insert(database.pool())
     .await;
-    let topology = RunOpsTopology::Passthrough(store.clone());
+    let topology = RunOpsTopology::passthrough(store.clone());
 
     let runs = topology.list_runs(&runs_query(no_run_filter(), 10)).await;
     let listed = runs

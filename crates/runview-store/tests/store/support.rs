@@ -57,10 +57,7 @@ pub struct Split {
 
 pub async fn split() -> Split {
     let (legacy, new) = (runops_database().await, runops_database().await);
-    let topology = RunOpsTopology::Split {
-        legacy: store_over(&legacy, Residency::Legacy),
-        new: store_over(&new, Residency::New),
-    };
+    let topology = RunOpsTopology::split(store_over(&legacy, Residency::Legacy), store_over(&new, Residency::New));
     Split {
         legacy,
         new,
@@ -82,14 +79,8 @@ pub async fn split_with_one_down(down: Residency) -> (TestDatabase, RunOpsTopolo
     let up = runops_database().await;
     let up_store = store_over(&up, down.other());
     let topology = match down {
-        Residency::Legacy => RunOpsTopology::Split {
-            legacy: unreachable_store(Residency::Legacy),
-            new: up_store,
-        },
-        Residency::New => RunOpsTopology::Split {
-            legacy: up_store,
-            new: unreachable_store(Residency::New),
-        },
+        Residency::Legacy => RunOpsTopology::split(unreachable_store(Residency::Legacy), up_store),
+        Residency::New => RunOpsTopology::split(up_store, unreachable_store(Residency::New)),
     };
     (up, topology)
 }
@@ -116,6 +107,8 @@ pub fn topology_settings(legacy_url: &str, new_url: Option<&str>, split: bool) -
     TopologySettings {
         legacy_url: SecretString::from(legacy_url),
         new_url: new_url.map(SecretString::from),
+        legacy_primary_url: None,
+        new_primary_url: None,
         split,
         pool: impatient_pool(),
     }

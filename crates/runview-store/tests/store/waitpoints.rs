@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use runview_core::Error;
-use runview_core::ids::{Residency, RunId, WaitpointId};
+use runview_core::ids::{Residency, WaitpointId};
 use runview_core::ports::RunOpsStores;
 use runview_core::waitpoint::{WaitpointRecord, WaitpointStatus, WaitpointType};
 use runview_store::RunOpsTopology;
@@ -57,7 +57,7 @@ async fn a_waitpoint_is_read_from_its_home_store_with_every_field() {
         output_is_error: true,
         tags: vec!["approval".to_owned(), "ops".to_owned()],
         created_at: january(1, 0, 0).unwrap_or_default(),
-        connected_run_ids: Vec::new(),
+        connected_runs: Vec::new(),
     };
     assert_eq!(found, expected);
     assert_eq!(found.status(), WaitpointStatus::TimedOut);
@@ -92,25 +92,33 @@ async fn a_waitpoint_of_another_environment_is_not_found() {
 }
 
 #[tokio::test]
-async fn connected_runs_come_from_both_stores_ordered_by_id_and_capped() {
+async fn connected_runs_are_the_five_most_recent_of_both_stores() {
     let split = split().await;
     let id = cuid(100);
     waitpoint(&id).insert(split.new.pool()).await;
-    let legacy_runs: Vec<String> = (1..=4).map(cuid).collect();
-    let new_runs: Vec<String> = (1..=4).map(runops_id).collect();
+    // Creation times interleave the stores: LEGACY's runs at 10, 30, 50, 70 s, NEW's at 20, 40,
+    // 60, 80 s, so the newest five take from both and id order would pick others.
+    let legacy_runs: Vec<(String, i32)> = (1..=4).map(|n| (cuid(n), i32::from(n) * 20 - 10)).collect();
+    let new_runs: Vec<(String, i32)> = (1..=4).map(|n| (runops_id(n), i32::from(n) * 20)).collect();
     for (store, runs) in [
         (Residency::Legacy, &legacy_runs),
         (Residency::New, &new_runs),
     ] {
-        for run_id in runs {
-            run(run_id).insert(split.pool(store)).await;
+        for (run_id, created_second) in runs {
+            NewRun {
+                created_second: *created_second,
+                ..run(run_id)
+            }
+            .insert(split.pool(store))
+            .await;
             connect(split.pool(store), &id, run_id).await;
         }
     }
-    // Connected too, but the run is not the caller's to see.
+    // Connected and the newest of all, but the run is not the caller's to see.
     let foreign = cuid(5);
     NewRun {
         environment_id: OTHER_ENV,
+        created_second: 1_000,
         ..run(&foreign)
     }
     .insert(split.legacy.pool())
@@ -120,16 +128,15 @@ async fn connected_runs_come_from_both_stores_ordered_by_id_and_capped() {
     let found = find(&split.topology, &id)
         .await
         .expect("the waitpoint is found");
-    let mut expected: Vec<RunId> = legacy_runs
-        .iter()
-        .chain(&new_runs)
-        .map(RunId::from_stored)
-        .collect();
-    expected.sort();
-    expected.truncate(5);
-    assert_eq!(found.connected_run_ids, expected);
-    // Both stores contribute: run-ops ids sort before cuids.
-    assert_eq!(expected[4].as_str(), legacy_runs[0]);
+    let ids: Vec<&str> = found.connected_runs.iter().map(|r| r.id.as_str()).collect();
+    let expected = [
+        new_runs[3].0.as_str(),
+        legacy_runs[3].0.as_str(),
+        new_runs[2].0.as_str(),
+        legacy_runs[2].0.as_str(),
+        new_runs[1].0.as_str(),
+    ];
+    assert_eq!(ids, expected);
 }
 
 #[tokio::test]
