@@ -28,6 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("runview_descriptor.bin"))
         .compile_with_config(config, &protos, &includes)?;
+    // Naming one trigger turns off cargo's default of rerunning on any change, so name both.
     println!("cargo:rerun-if-env-changed=PROTOC");
+    println!("cargo:rerun-if-changed=proto");
     Ok(())
 }

@@ -12,7 +12,9 @@ pub mod page_token;
 pub mod ports;
 pub mod presenter;
 pub mod run;
+pub mod run_error;
 pub mod status;
+pub mod tags;
 pub mod waitpoint;
 
 pub use error::{Error, Result};

@@ -4,14 +4,24 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{BatchId, Residency, RunId};
 use crate::packet::Packet;
+use crate::run_error::{RunError, api_error};
 use crate::status::TaskRunStatus;
 
-/// The error a failed run recorded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunError {
-    pub name: Option<String>,
-    pub message: String,
-    pub stack_trace: Option<String>,
+/// "RunEngineVersion": which engine ran the run, which decides how its attempts are counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEngine {
+    V1,
+    V2,
+}
+
+impl RunEngine {
+    pub fn from_label(label: &str) -> Option<Self> {
+        match label {
+            "V1" => Some(Self::V1),
+            "V2" => Some(Self::V2),
+            _ => None,
+        }
+    }
 }
 
 /// One "TaskRun" row: only its own columns; control-plane references are bare ids to hydrate.
@@ -19,11 +29,13 @@ pub struct RunError {
 pub struct RunRecord {
     pub id: RunId,
     pub status: TaskRunStatus,
+    pub engine: RunEngine,
     pub task_identifier: String,
     pub environment_id: String,
     pub project_id: String,
     pub idempotency_key: Option<String>,
-    /// The user's own key from idempotencyKeyOptions, when they gave one.
+    /// The user's own key from idempotencyKeyOptions, when the options hold a valid key and
+    /// scope.
     pub user_idempotency_key: Option<String>,
     pub is_test: bool,
     /// Only read for the full view.
@@ -31,7 +43,8 @@ pub struct RunRecord {
     /// Only read for the full view.
     pub output: Option<Packet>,
     pub metadata: Option<Packet>,
-    pub error: Option<RunError>,
+    /// The stored error JSON; only read where it is shown.
+    pub error: Option<serde_json::Value>,
     pub worker_queue: String,
     pub region: Option<String>,
     pub task_version: Option<String>,
@@ -48,6 +61,8 @@ pub struct RunRecord {
     pub base_cost_in_cents: f64,
     pub usage_duration_ms: i32,
     pub attempt_number: Option<i32>,
+    /// "TaskRunAttempt" rows of the run; only counted where shown, and only for engine V1.
+    pub attempt_rows: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -112,6 +127,19 @@ impl RunRecord {
         (!region.is_empty()).then_some(region)
     }
 
+    /// V1 runs count their attempt rows; V2 runs keep the number of their latest attempt.
+    pub fn attempt_count(&self) -> i32 {
+        match self.engine {
+            RunEngine::V1 => self.attempt_rows.unwrap_or(0),
+            RunEngine::V2 => self.attempt_number.unwrap_or(0),
+        }
+    }
+
+    /// The error as the retrieve API shows it, when one was stored and parses.
+    pub fn api_error(&self) -> Option<RunError> {
+        self.error.as_ref().and_then(api_error)
+    }
+
     /// The idempotency key a caller recognises: their own key when stored, else the hash.
     pub fn display_idempotency_key(&self) -> Option<&str> {
         self.user_idempotency_key
@@ -157,6 +185,7 @@ pub(crate) mod fixtures {
         RunRecord {
             id: RunId::from_stored(id),
             status: TaskRunStatus::Executing,
+            engine: RunEngine::V2,
             task_identifier: "email/send".into(),
             environment_id: "env_prod".into(),
             project_id: "proj_1".into(),
@@ -183,6 +212,7 @@ pub(crate) mod fixtures {
             base_cost_in_cents: 0.0,
             usage_duration_ms: 0,
             attempt_number: None,
+            attempt_rows: None,
             created_at: created,
             updated_at: created,
             started_at: None,
@@ -258,5 +288,17 @@ mod tests {
         assert_eq!(record.visible_output(), None);
         record.status = TaskRunStatus::CompletedSuccessfully;
         assert_eq!(record.visible_output().map(|p| p.data.as_str()), Some("42"));
+    }
+
+    #[test]
+    fn v1_runs_count_attempt_rows_and_v2_runs_show_their_attempt_number() {
+        let mut record = run("clxyz0123456789abcdefghij");
+        assert_eq!(record.attempt_count(), 0);
+        record.attempt_number = Some(2);
+        assert_eq!(record.attempt_count(), 2);
+        record.engine = RunEngine::V1;
+        assert_eq!(record.attempt_count(), 0);
+        record.attempt_rows = Some(3);
+        assert_eq!(record.attempt_count(), 3);
     }
 }

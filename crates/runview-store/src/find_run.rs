@@ -13,8 +13,8 @@ use crate::run_row::{RunRow, run_columns};
 ///
 /// `related` names the rows to return; the final join reads each of them once by primary key and
 /// keeps every row inside the environment. Children are only looked for when the run itself is
-/// there, so a miss costs one index probe. Bodies and the error are read for the run itself only:
-/// related runs are shown without them, and bodies can be large.
+/// there, so a miss costs one index probe. Bodies, the error and the attempt count of a V1 run are
+/// read for the run itself only: related runs are shown without them, and bodies can be large.
 pub const FIND_RUN_SQL: &str = concat!(
     r#"
 WITH run AS MATERIALIZED (
@@ -45,11 +45,10 @@ SELECT
     r#",
     CASE WHEN $3 AND related.relation = 'run' THEN t.payload END AS payload,
     CASE WHEN $3 AND related.relation = 'run' THEN t.output END AS output,
-    CASE WHEN related.relation = 'run' THEN t.error ->> 'name' END AS error_name,
-    CASE WHEN related.relation = 'run' AND t.error IS NOT NULL
-        THEN coalesce(t.error ->> 'message', t.error ->> 'raw', '')
-    END AS error_message,
-    CASE WHEN related.relation = 'run' THEN t.error ->> 'stackTrace' END AS error_stack_trace
+    CASE WHEN related.relation = 'run' THEN t.error END AS error,
+    CASE WHEN related.relation = 'run' AND t.engine = 'V1' THEN (
+        SELECT count(*)::int FROM "TaskRunAttempt" a WHERE a."taskRunId" = t.id
+    ) END AS attempt_rows
 FROM related
 JOIN "TaskRun" t ON t.id = related.id AND t."runtimeEnvironmentId" = $2
 ORDER BY t."createdAt", t.id

@@ -8,11 +8,15 @@ macro_rules! run_columns {
         r#"
     t.id,
     t.status::text AS status,
+    t.engine::text AS engine,
     t."taskIdentifier" AS task_identifier,
     t."runtimeEnvironmentId" AS environment_id,
     t."projectId" AS project_id,
     t."idempotencyKey" AS idempotency_key,
-    t."idempotencyKeyOptions" ->> 'key' AS user_idempotency_key,
+    CASE WHEN jsonb_typeof(t."idempotencyKeyOptions" -> 'key') = 'string'
+          AND t."idempotencyKeyOptions" ->> 'scope' IN ('run', 'attempt', 'global')
+        THEN t."idempotencyKeyOptions" ->> 'key'
+    END AS user_idempotency_key,
     t."isTest" AS is_test,
     t."payloadType" AS payload_type,
     t."outputType" AS output_type,
@@ -50,7 +54,7 @@ use chrono::NaiveDateTime;
 use runview_core::Error;
 use runview_core::ids::{BatchId, RunId};
 use runview_core::packet::Packet;
-use runview_core::run::{RunError, RunRecord};
+use runview_core::run::{RunEngine, RunRecord};
 use runview_core::status::TaskRunStatus;
 
 /// Scalar columns of one "TaskRun" row. Packet bodies and the error are nullable here even where
@@ -61,6 +65,8 @@ pub(crate) struct RunRow {
     id: String,
     /// `status::text`: the label keeps the decoding independent of the enum's type oid.
     status: String,
+    /// `engine::text`, likewise.
+    engine: String,
     task_identifier: String,
     environment_id: String,
     project_id: String,
@@ -76,12 +82,7 @@ pub(crate) struct RunRow {
     metadata: Option<String>,
     metadata_type: String,
     #[sqlx(default)]
-    error_name: Option<String>,
-    /// Set exactly when the run recorded an error.
-    #[sqlx(default)]
-    error_message: Option<String>,
-    #[sqlx(default)]
-    error_stack_trace: Option<String>,
+    error: Option<sqlx::types::JsonValue>,
     worker_queue: String,
     region: Option<String>,
     task_version: Option<String>,
@@ -99,6 +100,8 @@ pub(crate) struct RunRow {
     base_cost_in_cents: f64,
     usage_duration_ms: i32,
     attempt_number: Option<i32>,
+    #[sqlx(default)]
+    attempt_rows: Option<i32>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     started_at: Option<NaiveDateTime>,
@@ -115,6 +118,8 @@ impl TryFrom<RunRow> for RunRecord {
     fn try_from(row: RunRow) -> Result<Self, Error> {
         let status = TaskRunStatus::from_label(&row.status)
             .ok_or_else(|| Error::Internal(format!("unknown run status `{}`", row.status)))?;
+        let engine = RunEngine::from_label(&row.engine)
+            .ok_or_else(|| Error::Internal(format!("unknown run engine `{}`", row.engine)))?;
         // The upstream writes `timestamp(3) without time zone` in UTC.
         let utc = |at: NaiveDateTime| at.and_utc();
         let packet =
@@ -122,6 +127,7 @@ impl TryFrom<RunRow> for RunRecord {
         Ok(Self {
             id: RunId::from_stored(row.id),
             status,
+            engine,
             task_identifier: row.task_identifier,
             environment_id: row.environment_id,
             project_id: row.project_id,
@@ -131,11 +137,7 @@ impl TryFrom<RunRow> for RunRecord {
             payload: packet(row.payload, row.payload_type),
             output: packet(row.output, row.output_type),
             metadata: packet(row.metadata, row.metadata_type),
-            error: row.error_message.map(|message| RunError {
-                name: row.error_name,
-                message,
-                stack_trace: row.error_stack_trace,
-            }),
+            error: row.error,
             worker_queue: row.worker_queue,
             region: row.region,
             task_version: row.task_version,
@@ -152,6 +154,7 @@ impl TryFrom<RunRow> for RunRecord {
             base_cost_in_cents: row.base_cost_in_cents,
             usage_duration_ms: row.usage_duration_ms,
             attempt_number: row.attempt_number,
+            attempt_rows: row.attempt_rows,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
             started_at: row.started_at.map(utc),
@@ -178,6 +181,7 @@ pub(crate) mod fixtures {
         RunRow {
             id: id.to_owned(),
             status: "EXECUTING".to_owned(),
+            engine: "V2".to_owned(),
             task_identifier: "email/send".to_owned(),
             environment_id: "env_prod".to_owned(),
             project_id: "proj_1".to_owned(),
@@ -190,9 +194,7 @@ pub(crate) mod fixtures {
             output_type: "application/json".to_owned(),
             metadata: None,
             metadata_type: "application/json".to_owned(),
-            error_name: None,
-            error_message: None,
-            error_stack_trace: None,
+            error: None,
             worker_queue: "main".to_owned(),
             region: None,
             task_version: None,
@@ -209,6 +211,7 @@ pub(crate) mod fixtures {
             base_cost_in_cents: 0.0,
             usage_duration_ms: 0,
             attempt_number: None,
+            attempt_rows: None,
             created_at: created,
             updated_at: created,
             started_at: None,
@@ -251,18 +254,10 @@ mod tests {
     }
 
     #[test]
-    fn an_error_exists_exactly_when_it_has_a_message() {
-        let mut failed = row("clxyz0123456789abcdefghij");
-        failed.error_name = Some("TypeError".to_owned());
-        let record = RunRecord::try_from(failed).ok();
-        assert_eq!(record.and_then(|r| r.error), None);
-
-        let mut failed = row("clxyz0123456789abcdefghij");
-        failed.error_message = Some("boom".to_owned());
-        let record = RunRecord::try_from(failed).ok();
-        assert_eq!(
-            record.and_then(|r| r.error).map(|e| e.message),
-            Some("boom".to_owned())
-        );
+    fn an_unknown_engine_is_an_internal_error_not_a_panic() {
+        let mut unknown = row("clxyz0123456789abcdefghij");
+        unknown.engine = "V3".to_owned();
+        let error = RunRecord::try_from(unknown).err();
+        assert!(matches!(error, Some(Error::Internal(message)) if message.contains("V3")));
     }
 }

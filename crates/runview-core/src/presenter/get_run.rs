@@ -11,8 +11,10 @@ use crate::error::{Error, Resource, Result};
 use crate::ids::{BatchId, EnvironmentId, RunId};
 use crate::packet::Packet;
 use crate::ports::{ControlPlane, Resolved, RunLookup, RunOpsStores};
-use crate::run::{RunError, RunGraph, RunRecord, TriggerFunction};
+use crate::run::{RunGraph, RunRecord, TriggerFunction};
+use crate::run_error::RunError;
 use crate::status::{ApiVersion, PublicRunStatus, RunFlags, TaskRunStatus};
+use crate::tags::sort_tags;
 
 /// How much of a run to return (AIP-157).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,6 +42,8 @@ pub struct RelatedRunView {
     pub public_status: PublicRunStatus,
     pub flags: RunFlags,
     pub task_identifier: String,
+    /// The user's own key when valid options hold one, else the stored hash.
+    pub idempotency_key: Option<String>,
     /// The locked worker's version string.
     pub version: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -48,12 +52,18 @@ pub struct RelatedRunView {
     pub finished_at: Option<DateTime<Utc>>,
     pub expired_at: Option<DateTime<Utc>>,
     pub delayed_until: Option<DateTime<Utc>>,
-    /// Sorted.
+    pub ttl: Option<String>,
+    pub cost_in_cents: f64,
+    pub base_cost_in_cents: f64,
+    pub duration_ms: i32,
+    pub is_test: bool,
+    /// Sorted as the upstream sorts them ([`sort_tags`]).
     pub tags: Vec<String>,
     pub depth: i32,
     pub trigger_function: TriggerFunction,
     pub batch_id: Option<BatchId>,
     pub metadata: Option<Packet>,
+    pub region: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -68,13 +78,6 @@ pub struct RunRelations {
 #[derive(Clone, Debug)]
 pub struct RunDetail {
     pub summary: RelatedRunView,
-    pub idempotency_key: Option<String>,
-    pub ttl: Option<String>,
-    pub cost_in_cents: f64,
-    pub base_cost_in_cents: f64,
-    pub duration_ms: i32,
-    pub is_test: bool,
-    pub region: Option<String>,
     pub attempt_count: i32,
     pub error: Option<RunError>,
     pub schedule: Option<Arc<Schedule>>,
@@ -160,13 +163,14 @@ impl Hydration {
     ) -> RelatedRunView {
         let public_status = record.status.public(api_version);
         let mut tags = record.tags.clone();
-        tags.sort_unstable();
+        sort_tags(&mut tags);
         RelatedRunView {
             id: record.id.clone(),
             status: record.status,
             public_status,
             flags: RunFlags::of(public_status),
             task_identifier: record.task_identifier.clone(),
+            idempotency_key: record.display_idempotency_key().map(str::to_owned),
             version: record
                 .locked_to_version_id
                 .as_deref()
@@ -178,6 +182,11 @@ impl Hydration {
             finished_at: record.completed_at,
             expired_at: record.expired_at,
             delayed_until: record.delay_until,
+            ttl: record.ttl.clone(),
+            cost_in_cents: record.cost_in_cents,
+            base_cost_in_cents: record.base_cost_in_cents,
+            duration_ms: record.usage_duration_ms,
+            is_test: record.is_test,
             tags,
             depth: record.depth,
             trigger_function: record.trigger_function(),
@@ -186,6 +195,7 @@ impl Hydration {
                 .metadata
                 .clone()
                 .map(|packet| packet.with_object_key(&environment.project_ref, &environment.slug)),
+            region: record.display_region().map(str::to_owned),
         }
     }
 
@@ -218,15 +228,8 @@ impl Hydration {
         };
         RunDetail {
             summary: summarize(run),
-            idempotency_key: run.display_idempotency_key().map(str::to_owned),
-            ttl: run.ttl.clone(),
-            cost_in_cents: run.cost_in_cents,
-            base_cost_in_cents: run.base_cost_in_cents,
-            duration_ms: run.usage_duration_ms,
-            is_test: run.is_test,
-            region: run.display_region().map(str::to_owned),
-            attempt_count: run.attempt_number.unwrap_or(0),
-            error: run.error.clone(),
+            attempt_count: run.attempt_count(),
+            error: run.api_error(),
             schedule: run
                 .schedule_id
                 .as_deref()

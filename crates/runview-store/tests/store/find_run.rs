@@ -3,7 +3,8 @@
 use runview_core::ids::{EnvironmentId, Residency};
 use runview_core::packet::Packet;
 use runview_core::ports::RunLookup;
-use runview_core::run::{RunError, RunGraph};
+use runview_core::run::RunGraph;
+use runview_core::run_error::RunError;
 use runview_core::status::TaskRunStatus;
 use runview_store::PgRunStore;
 
@@ -235,14 +236,14 @@ async fn the_error_and_the_users_idempotency_key_are_extracted() {
         message: "x is undefined".to_owned(),
         stack_trace: Some("at send (src/email.ts:3)".to_owned()),
     };
-    assert_eq!(graph.run.error, Some(expected));
+    assert_eq!(graph.run.api_error(), Some(expected));
 
     let graph = found(&store, &lookup(&crashed)).await;
     let expected = RunError {
         message: "out of memory".to_owned(),
         ..RunError::default()
     };
-    assert_eq!(graph.run.error, Some(expected));
+    assert_eq!(graph.run.api_error(), Some(expected));
 
     let graph = found(&store, &lookup(&keyed)).await;
     assert_eq!(graph.run.idempotency_key.as_deref(), key);
