@@ -19,6 +19,8 @@ pub(crate) struct EnvironmentRow {
     project_id: String,
     project_slug: String,
     project_ref: String,
+    /// The member and the user behind a development environment are still there.
+    has_owner: bool,
     owner_name: Option<String>,
     signing_key: String,
 }
@@ -39,7 +41,9 @@ impl Kind for Environments {
             p."id"                                  AS project_id,
             p."slug"                                AS project_slug,
             p."externalRef"                         AS project_ref,
-            COALESCE(u."displayName", u."name")     AS owner_name,
+            u."id" IS NOT NULL                      AS has_owner,
+            COALESCE(NULLIF(u."displayName", ''), NULLIF(u."name", ''))
+                                                    AS owner_name,
             COALESCE(parent."apiKey", e."apiKey")   AS signing_key
         FROM "RuntimeEnvironment" e
         JOIN "Project" p ON p."id" = e."projectId"
@@ -62,10 +66,12 @@ impl Kind for Environments {
                 ))
             })?;
         // Only development environments belong to a person; the others have no owner to show.
-        let owner = (environment_type == EnvironmentType::Development).then(|| {
-            row.owner_name
-                .map_or(EnvironmentOwner::Deleted, EnvironmentOwner::Named)
-        });
+        // An owner without a display name or a name shows nothing, as upstream.
+        let owner = match (environment_type, row.has_owner) {
+            (EnvironmentType::Development, false) => Some(EnvironmentOwner::Deleted),
+            (EnvironmentType::Development, true) => row.owner_name.map(EnvironmentOwner::Named),
+            _ => None,
+        };
         let environment = Environment {
             id: row.id.clone(),
             slug: row.slug,

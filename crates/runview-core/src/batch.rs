@@ -59,11 +59,10 @@ pub struct BatchRecord {
 }
 
 impl BatchRecord {
-    /// completedAt, else updatedAt once finished.
+    /// completedAt whenever it is set, else updatedAt once finished.
     pub fn finished_at(&self) -> Option<DateTime<Utc>> {
-        self.status
-            .has_finished()
-            .then(|| self.completed_at.unwrap_or(self.updated_at))
+        self.completed_at
+            .or_else(|| self.status.has_finished().then_some(self.updated_at))
     }
 }
 
@@ -110,5 +109,10 @@ mod tests {
         assert_eq!(batch.finished_at(), None);
         batch.status = BatchStatus::Aborted;
         assert_eq!(batch.finished_at(), Some(now));
+        // A completion time is shown even while the status still says otherwise.
+        let completed = now - chrono::TimeDelta::seconds(5);
+        batch.status = BatchStatus::Processing;
+        batch.completed_at = Some(completed);
+        assert_eq!(batch.finished_at(), Some(completed));
     }
 }

@@ -23,23 +23,40 @@ impl Packet {
     }
 }
 
+/// The realtime-stream bookkeeping keys lists hide, exactly these names, at every depth.
+const STREAM_KEYS: [&str; 3] = ["$$streams", "$$streamsVersion", "$$streamsBaseUrl"];
+
 impl Packet {
-    /// Lists hide the realtime-stream bookkeeping keys (`$$streams…`) of JSON metadata; other
-    /// packets, and JSON that does not parse as an object, are left as they are.
+    /// Lists hide the realtime-stream bookkeeping keys of JSON metadata wherever they appear,
+    /// in nested objects and objects inside arrays too. Other packets, and JSON that does not
+    /// parse, are left as they are; key order is kept.
     pub fn without_stream_keys(self) -> Self {
-        if self.data_type != "application/json" || !self.data.contains("$$streams") {
+        // Keys may be spelled with escapes, so only text that mentions neither is skipped.
+        let may_hold_a_stream_key = self.data.contains("$$streams") || self.data.contains("\\u");
+        if self.data_type != "application/json" || !may_hold_a_stream_key {
             return self;
         }
-        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.data) {
-            Ok(mut object) => {
-                object.retain(|key, _| !key.starts_with("$$streams"));
+        match serde_json::from_str::<serde_json::Value>(&self.data) {
+            Ok(mut value) => {
+                remove_stream_keys(&mut value);
                 Self {
-                    data: serde_json::Value::Object(object).to_string(),
+                    data: value.to_string(),
                     data_type: self.data_type,
                 }
             }
             Err(_) => self,
         }
+    }
+}
+
+fn remove_stream_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            object.retain(|key, _| !STREAM_KEYS.contains(&key.as_str()));
+            object.values_mut().for_each(remove_stream_keys);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(remove_stream_keys),
+        _ => {}
     }
 }
 
@@ -66,11 +83,28 @@ mod tests {
             data_type: "application/json".into(),
         };
         assert_eq!(metadata.without_stream_keys().data, r#"{"progress":0.5}"#);
+        let escaped = Packet {
+            data: r#"{"\u0024\u0024streams":["a"],"b":1}"#.into(),
+            data_type: "application/json".into(),
+        };
+        assert_eq!(escaped.without_stream_keys().data, r#"{"b":1}"#);
         let opaque = Packet {
             data: "$$streams".into(),
             data_type: "text/plain".into(),
         };
         assert_eq!(opaque.clone().without_stream_keys(), opaque);
+    }
+
+    #[test]
+    fn stream_keys_are_removed_at_every_depth_and_only_by_their_exact_names() {
+        let metadata = Packet {
+            data: r#"{"z":1,"$$streams":["x"],"n":{"$$streamsVersion":"v1","k":2},"arr":[{"$$streamsBaseUrl":"u","y":3}],"$$streamsX":4,"a":5}"#.into(),
+            data_type: "application/json".into(),
+        };
+        assert_eq!(
+            metadata.without_stream_keys().data,
+            r#"{"z":1,"n":{"k":2},"arr":[{"y":3}],"$$streamsX":4,"a":5}"#
+        );
     }
 
     #[test]

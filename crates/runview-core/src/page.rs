@@ -121,8 +121,9 @@ pub struct TimeFilter {
 }
 
 impl TimeFilter {
-    /// With no time filter at all the window is the last `default_period`; `created_before` is
-    /// clamped to now; `period` means `created_after = now - period`.
+    /// As the upstream's list API: `period` means the last `period` up to now and wins over
+    /// `created_after` and `created_before`, which are then ignored; with no time filter at all
+    /// the window is the last `default_period`; `created_before` is clamped to now.
     pub fn resolve(
         &self,
         now: DateTime<Utc>,
@@ -132,19 +133,19 @@ impl TimeFilter {
             if period <= chrono::TimeDelta::zero() {
                 return Err(Error::invalid_argument("period", "must be positive"));
             }
-            if self.created_after.is_some() {
-                return Err(Error::invalid_argument(
-                    "period",
-                    "cannot be combined with created_after",
-                ));
-            }
+            let start = now
+                .checked_sub_signed(period)
+                .ok_or_else(|| Error::invalid_argument("period", "reaches too far back"))?;
+            return Ok(TimeWindow {
+                start: Some(start),
+                end: now,
+            });
         }
         let end = self.created_before.map_or(now, |before| before.min(now));
-        let start = match (self.created_after, self.period, self.created_before) {
-            (Some(after), _, _) => Some(after),
-            (None, Some(period), _) => Some(now - period),
-            (None, None, Some(_)) => None,
-            (None, None, None) => Some(now - default_period),
+        let start = match (self.created_after, self.created_before) {
+            (Some(after), _) => Some(after),
+            (None, Some(_)) => None,
+            (None, None) => Some(now - default_period),
         };
         if start.is_some_and(|start| start > end) {
             return Err(Error::invalid_argument(
@@ -260,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn a_period_wins_over_created_after_and_created_before() {
+        let filter = TimeFilter {
+            created_after: Some(at(100)),
+            created_before: Some(at(500)),
+            period: Some(TimeDelta::seconds(60)),
+        };
+        assert_eq!(
+            filter.resolve(at(1_000), TimeDelta::days(7)),
+            Ok(TimeWindow {
+                start: Some(at(940)),
+                end: at(1_000)
+            })
+        );
+    }
+
+    #[test]
     fn only_created_before_leaves_the_start_open() {
         let filter = TimeFilter {
             created_before: Some(at(500)),
@@ -289,8 +306,7 @@ mod tests {
         );
         assert_eq!(
             field(TimeFilter {
-                period: Some(TimeDelta::seconds(1)),
-                created_after: Some(at(1)),
+                period: Some(TimeDelta::MAX),
                 ..TimeFilter::default()
             }),
             "period"

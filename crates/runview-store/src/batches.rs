@@ -70,8 +70,9 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
         .copied()
         .map(BatchStatus::as_str)
         .collect();
+    // As the upstream: a status filter also leaves out batches of the old engine ("v1").
     statement.and(
-        r#"status = ANY($::"BatchTaskRunStatus"[])"#,
+        r#"status = ANY($::"BatchTaskRunStatus"[]) AND "batchVersion" <> 'v1'"#,
         any_of(statuses),
     );
     statement.and("id = $", filter.batch_id.as_ref().map(|id| id.as_str()));

@@ -45,7 +45,11 @@ fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
     statement.and(r#"t."scheduleId" = $"#, filter.schedule_id.as_deref());
     statement.and(r#"t."isTest" = $"#, filter.is_test);
     statement.and(r#"t.queue = ANY($)"#, any_of(&filter.queues));
-    statement.and(r#"t.region = ANY($)"#, any_of(&filter.regions));
+    // The region a run displays: its own when set, else its worker queue without the suffix.
+    statement.and(
+        r#"CASE WHEN t.region <> '' THEN t.region ELSE split_part(t."masterQueue", ':', 1) END = ANY($)"#,
+        any_of(&filter.regions),
+    );
     statement.and(r#"t."machinePreset" = ANY($)"#, any_of(&filter.machines));
     statement.and(
         r#"$ = ANY(t."bulkActionGroupIds")"#,

@@ -51,15 +51,7 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
             }
             other => other,
         };
-        let bulk_action_id = match request.bulk_action_id {
-            Some(id) if id.is_empty() => {
-                return Err(Error::invalid_argument(
-                    "bulk_action_id",
-                    "must not be empty",
-                ));
-            }
-            other => other,
-        };
+        let bulk_action_id = request.bulk_action_id.map(bulk_action_id).transpose()?;
         Ok(Self {
             environment_id: environment_id(&request.environment_id)?,
             api_version: api_version(request.api_version)?,
@@ -83,6 +75,22 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
             machines: filter_values("machines", request.machines)?,
             bulk_action_id,
         })
+    }
+}
+
+const BULK_ACTION_PREFIX: &str = "bulk_";
+
+/// A bulk action id as the upstream takes it: friendly (`bulk_<id>`, the prefix stripped) or
+/// bare.
+fn bulk_action_id(id: String) -> Result<String, Error> {
+    let invalid = |reason: &str| Err(Error::invalid_argument("bulk_action_id", reason));
+    match id.strip_prefix(BULK_ACTION_PREFIX) {
+        _ if id.is_empty() => invalid("must not be empty"),
+        Some(body) if body.is_empty() || body.contains('_') => {
+            invalid("a friendly id is `bulk_` followed by the id")
+        }
+        Some(body) => Ok(body.to_owned()),
+        None => Ok(id),
     }
 }
 
@@ -248,5 +256,25 @@ mod tests {
             }),
             "environment_id"
         );
+    }
+
+    #[test]
+    fn a_bulk_action_id_may_be_friendly_or_bare() {
+        let bulk = |id: &str| {
+            ListRunsQuery::try_from(pb::ListRunsRequest {
+                bulk_action_id: Some(id.into()),
+                ..request()
+            })
+            .map(|query| query.bulk_action_id)
+        };
+        assert_eq!(bulk("bulk_cm1abc"), Ok(Some("cm1abc".to_owned())));
+        assert_eq!(bulk("cm1abc"), Ok(Some("cm1abc".to_owned())));
+        for malformed in ["", "bulk_", "bulk_a_b"] {
+            let field = field_of(pb::ListRunsRequest {
+                bulk_action_id: Some(malformed.into()),
+                ..request()
+            });
+            assert_eq!(field, "bulk_action_id", "{malformed:?}");
+        }
     }
 }

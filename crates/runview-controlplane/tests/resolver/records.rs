@@ -46,7 +46,7 @@ async fn a_branch_signs_with_its_parents_key() {
 }
 
 #[tokio::test]
-async fn development_owners_show_the_display_name_else_the_name_else_deleted() {
+async fn development_owners_show_the_display_name_else_the_name_and_deleted_when_gone() {
     let seeded = seeded_with_defaults().await;
     let resolved = seeded
         .resolver
@@ -68,7 +68,8 @@ async fn development_owners_show_the_display_name_else_the_name_else_deleted() {
         owner("env_dev_grace"),
         Some(EnvironmentOwner::Named("Grace Hopper".into()))
     );
-    assert_eq!(owner("env_dev_nameless"), Some(EnvironmentOwner::Deleted));
+    // An owner with neither a display name nor a name shows none, not "Deleted".
+    assert_eq!(owner("env_dev_nameless"), None);
     assert_eq!(owner("env_dev_gone"), Some(EnvironmentOwner::Deleted));
 }
 

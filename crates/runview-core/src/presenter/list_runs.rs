@@ -18,6 +18,7 @@ use crate::page_token::{PageTokenSigner, TokenScope};
 use crate::ports::{ControlPlane, RunOpsStores};
 use crate::run::RunRecord;
 use crate::status::{ApiVersion, PublicRunStatus, RunFlags, StatusFilterMode, TaskRunStatus};
+use crate::tags::sort_tags;
 
 /// A ListRuns request, validated; statuses are still public names for `api_version`.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,7 +193,9 @@ fn list_item(
 ) -> RunListItem {
     let public_status = run.status.public(api_version);
     let mut tags = run.tags.clone();
-    tags.sort_unstable();
+    sort_tags(&mut tags);
+    // The upstream's list shows an empty key or ttl as absent.
+    let non_empty = |value: Option<String>| value.filter(|value| !value.is_empty());
     RunListItem {
         public_status,
         flags: RunFlags::of(public_status),
@@ -208,13 +211,13 @@ fn list_item(
         id: run.id,
         status: run.status,
         task_identifier: run.task_identifier,
-        idempotency_key: run.idempotency_key,
+        idempotency_key: non_empty(run.idempotency_key),
         version: run.task_version,
         created_at: run.created_at,
         updated_at: run.updated_at,
         delayed_until: run.delay_until,
         expired_at: run.expired_at,
-        ttl: run.ttl,
+        ttl: non_empty(run.ttl),
         is_test: run.is_test,
         tags,
         cost_in_cents: run.cost_in_cents,
