@@ -322,7 +322,7 @@ async fn seeding_is_deterministic_for_a_seed() {
 
 #[tokio::test]
 async fn passthrough_seeds_everything_into_one_database() {
-    let db = TestDatabase::create(&[Schema::ControlPlane, Schema::RunOps]).await;
+    let db = TestDatabase::create(&[Schema::Full]).await;
     let plan = small_plan();
     let targets = SeedTargets {
         control_plane: db.pool(),

@@ -26,8 +26,8 @@ pub struct Split {
 impl Split {
     pub async fn create() -> Self {
         Self {
-            control_plane: TestDatabase::create(&[Schema::ControlPlane]).await,
-            legacy: TestDatabase::create(&[Schema::RunOps]).await,
+            control_plane: TestDatabase::create(&[Schema::Full]).await,
+            legacy: TestDatabase::create(&[Schema::Full]).await,
             new: TestDatabase::create(&[Schema::RunOps]).await,
         }
     }

@@ -60,7 +60,7 @@ async fn a_run_missing_from_both_stores_is_none() {
 
 #[tokio::test]
 async fn passthrough_reads_every_id_shape_from_its_one_store() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::Passthrough(store_over(&database, Residency::Legacy));
     run(&runops_id(1)).insert(database.pool()).await;
 
@@ -73,7 +73,7 @@ async fn passthrough_reads_every_id_shape_from_its_one_store() {
 
 #[tokio::test]
 async fn an_unreachable_store_that_must_be_asked_is_unavailable_not_a_miss() {
-    let legacy = runops_database().await;
+    let legacy = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::Split {
         legacy: store_over(&legacy, Residency::Legacy),
         new: unreachable_store(Residency::New),

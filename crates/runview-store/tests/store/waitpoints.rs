@@ -33,6 +33,7 @@ async fn a_waitpoint_is_read_from_its_home_store_with_every_field() {
         status: "COMPLETED",
         output: Some(r#"{"approved":false}"#),
         output_is_error: true,
+        tags: Some(&["approval", "ops"]),
         ..waitpoint(&id)
     }
     .insert(split.legacy.pool())
@@ -104,7 +105,7 @@ async fn connected_runs_come_from_both_stores_ordered_by_id_and_capped() {
     ] {
         for run_id in runs {
             run(run_id).insert(split.pool(store)).await;
-            connect(split.pool(store), &id, run_id).await;
+            connect(split.pool(store), store, &id, run_id).await;
         }
     }
     // Connected too, but the run is not the caller's to see.
@@ -115,7 +116,7 @@ async fn connected_runs_come_from_both_stores_ordered_by_id_and_capped() {
     }
     .insert(split.legacy.pool())
     .await;
-    connect(split.legacy.pool(), &id, &foreign).await;
+    connect(split.legacy.pool(), Residency::Legacy, &id, &foreign).await;
 
     let found = find(&split.topology, &id)
         .await
