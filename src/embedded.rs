@@ -59,8 +59,8 @@ async fn seed_and_serve(
     let control_plane = PgPool::connect(&postgres.url(CONTROL_PLANE_DB)).await?;
     let legacy = PgPool::connect(&postgres.url(LEGACY_DB)).await?;
     let new = PgPool::connect(&postgres.url(NEW_DB)).await?;
-    runview_localdb::apply_schema(&control_plane, Schema::ControlPlane).await?;
-    runview_localdb::apply_schema(&legacy, Schema::RunOps).await?;
+    runview_localdb::apply_schema(&control_plane, Schema::Full).await?;
+    runview_localdb::apply_schema(&legacy, Schema::Full).await?;
     runview_localdb::apply_schema(&new, Schema::RunOps).await?;
     let plan = SeedPlan::demo(chrono::Utc::now());
     tracing::info!(runs = plan.runs, "seeding demo data");

@@ -91,17 +91,20 @@ impl Databases {
         &self.pools[index].1
     }
 
-    /// Each schema once per database: in passthrough one database holds both.
+    /// One schema per database: the full schema for the control plane and LEGACY (one database
+    /// in production and in passthrough), NEW's run-ops schema for a NEW database of its own.
     async fn create_schemas(&self) -> anyhow::Result<()> {
-        runview_localdb::apply_schema(self.pool(self.control_plane), Schema::ControlPlane)
-            .await
-            .context("cannot create the control-plane schema")?;
-        let mut run_ops = vec![self.legacy];
-        if self.new != self.legacy {
-            run_ops.push(self.new);
+        let mut full = vec![self.control_plane];
+        if self.legacy != self.control_plane {
+            full.push(self.legacy);
         }
-        for index in run_ops {
-            runview_localdb::apply_schema(self.pool(index), Schema::RunOps)
+        for index in full {
+            runview_localdb::apply_schema(self.pool(index), Schema::Full)
+                .await
+                .context("cannot create the full schema")?;
+        }
+        if self.new != self.control_plane && self.new != self.legacy {
+            runview_localdb::apply_schema(self.pool(self.new), Schema::RunOps)
                 .await
                 .context("cannot create the run-ops schema")?;
         }

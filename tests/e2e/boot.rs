@@ -13,7 +13,7 @@ fn url(value: &str) -> SecretString {
 
 #[tokio::test]
 async fn split_boot_refuses_two_urls_that_name_the_same_database() {
-    let database = TestDatabase::create(&[Schema::RunOps, Schema::ControlPlane]).await;
+    let database = TestDatabase::create(&[Schema::Full]).await;
     let separator = if database.url().contains('?') {
         '&'
     } else {
@@ -45,7 +45,7 @@ async fn split_boot_refuses_two_urls_that_name_the_same_database() {
 
 #[tokio::test]
 async fn split_boot_refuses_when_a_store_cannot_be_probed() {
-    let database = TestDatabase::create(&[Schema::RunOps, Schema::ControlPlane]).await;
+    let database = TestDatabase::create(&[Schema::Full]).await;
     let urls = DatabaseUrls {
         control_plane: url(database.url()),
         control_plane_primary: None,
@@ -67,7 +67,7 @@ async fn split_boot_refuses_when_a_store_cannot_be_probed() {
 
 #[tokio::test]
 async fn passthrough_mode_serves_from_one_database() {
-    let database = TestDatabase::create(&[Schema::RunOps, Schema::ControlPlane]).await;
+    let database = TestDatabase::create(&[Schema::Full]).await;
     let urls = DatabaseUrls {
         control_plane: url(database.url()),
         control_plane_primary: None,

@@ -40,8 +40,8 @@ pub struct SeededDatabases {
 impl SeededDatabases {
     pub async fn create() -> Self {
         let (control_plane, legacy, new) = tokio::join!(
-            TestDatabase::create(&[Schema::ControlPlane]),
-            TestDatabase::create(&[Schema::RunOps]),
+            TestDatabase::create(&[Schema::Full]),
+            TestDatabase::create(&[Schema::Full]),
             TestDatabase::create(&[Schema::RunOps]),
         );
         let plan = SeedPlan {

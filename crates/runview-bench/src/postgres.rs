@@ -140,8 +140,8 @@ pub async fn seed(
         Some(url) => PgPool::connect(url).await?,
         None => legacy.clone(),
     };
-    runview_localdb::apply_schema(&control_plane, Schema::ControlPlane).await?;
-    runview_localdb::apply_schema(&legacy, Schema::RunOps).await?;
+    runview_localdb::apply_schema(&control_plane, Schema::Full).await?;
+    runview_localdb::apply_schema(&legacy, Schema::Full).await?;
     if split {
         runview_localdb::apply_schema(&new, Schema::RunOps).await?;
     }

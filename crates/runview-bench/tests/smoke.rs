@@ -38,8 +38,8 @@ async fn load(host: SocketAddr, method: &str, data: Value) -> runview_load::repo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_run_and_list_runs_answer_ok_under_load() {
     let (control_plane, legacy, new) = tokio::join!(
-        TestDatabase::create(&[Schema::ControlPlane]),
-        TestDatabase::create(&[Schema::RunOps]),
+        TestDatabase::create(&[Schema::Full]),
+        TestDatabase::create(&[Schema::Full]),
         TestDatabase::create(&[Schema::RunOps]),
     );
     let plan = SeedPlan {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Between replicas it travels as a JSON notice: `{"scope":"environment","id":"…"}`,
 /// `{"scope":"organization","id":"…"}` or `{"scope":"all"}`. The control-plane triggers of
-/// `migrations/controlplane/0002_invalidation_triggers.sql` write the same notices.
+/// `migrations/full/0002_invalidation_triggers.sql` write the same notices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "scope", content = "id", rename_all = "snake_case")]
 pub enum InvalidationScope {

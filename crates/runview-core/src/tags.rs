@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn case_is_a_tie_breaker_with_lower_case_first() {
-        assert_eq!(sorted(&["beta", "Alpha", "alpha"]), ["alpha", "Alpha", "beta"]);
+        assert_eq!(
+            sorted(&["beta", "Alpha", "alpha"]),
+            ["alpha", "Alpha", "beta"]
+        );
     }
 
     #[test]

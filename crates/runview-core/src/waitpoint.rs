@@ -76,9 +76,7 @@ impl WaitpointRecord {
     pub fn add_connected_runs(&mut self, more: Vec<ConnectedRun>) {
         let runs = &mut self.connected_runs;
         runs.extend(more);
-        runs.sort_by(|a, b| {
-            (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str()))
-        });
+        runs.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
         runs.dedup_by(|a, b| a.id == b.id);
         runs.truncate(MAX_CONNECTED_RUNS);
     }
@@ -169,7 +167,8 @@ mod tests {
 
     #[test]
     fn connected_runs_of_both_stores_keep_the_five_most_recent() {
-        let at = |seconds: i64| DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap_or_default();
+        let at =
+            |seconds: i64| DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap_or_default();
         let run = |id: &str, seconds: i64| ConnectedRun {
             id: RunId::from_stored(id),
             created_at: at(seconds),
@@ -177,7 +176,11 @@ mod tests {
         let mut record = token();
         record.connected_runs = vec![run("a", 50), run("b", 40), run("c", 10)];
         record.add_connected_runs(vec![run("x", 45), run("y", 40), run("z", 5), run("w", 60)]);
-        let ids: Vec<&str> = record.connected_runs.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = record
+            .connected_runs
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
         // Ties on createdAt go to the greater id, as each store orders them.
         assert_eq!(ids, ["w", "a", "x", "y", "b"]);
     }

@@ -10,8 +10,8 @@ async fn insert_runs(database: &TestDatabase, environment: &str, ids: &[&str]) -
     for (minute, id) in ids.iter().enumerate() {
         sqlx::query(
             r#"INSERT INTO "TaskRun" ("id", "friendlyId", "taskIdentifier", "runtimeEnvironmentId",
-                   "projectId", "payload", "traceId", "queue", "createdAt", "updatedAt")
-               VALUES ($1, $2, 'task', $3, 'project', '{}', 'trace', 'queue',
+                   "projectId", "payload", "traceId", "spanId", "queue", "createdAt", "updatedAt")
+               VALUES ($1, $2, 'task', $3, 'project', '{}', 'trace', 'span', 'queue',
                    now() - make_interval(mins => $4), now())"#,
         )
         .bind(format!("id_{id}"))
@@ -26,7 +26,7 @@ async fn insert_runs(database: &TestDatabase, environment: &str, ids: &[&str]) -
 
 #[tokio::test]
 async fn writes_a_ghz_data_array_mixing_every_database() -> anyhow::Result<()> {
-    let legacy = TestDatabase::create(&[Schema::RunOps]).await;
+    let legacy = TestDatabase::create(&[Schema::Full]).await;
     let new = TestDatabase::create(&[Schema::RunOps]).await;
     insert_runs(&legacy, "env_a", &["run_l1", "run_l2", "run_l3"]).await?;
     insert_runs(&legacy, "env_b", &["run_other"]).await?;

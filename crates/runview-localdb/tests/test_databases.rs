@@ -4,19 +4,30 @@ use runview_localdb::testing::{TestDatabase, server_url};
 use runview_localdb::{Schema, apply_schema};
 use sqlx::{Connection, PgConnection};
 
-const CONTROL_PLANE_TABLES: [&str; 7] = [
+/// The upstream's full schema: the control plane and LEGACY's run-ops tables.
+const FULL_TABLES: [&str; 14] = [
     "BackgroundWorker",
+    "BatchTaskRun",
+    "BatchTaskRunError",
     "OrgMember",
     "Organization",
     "Project",
     "RuntimeEnvironment",
+    "TaskRun",
+    "TaskRunAttempt",
+    "TaskRunWaitpoint",
     "TaskSchedule",
     "User",
+    "Waitpoint",
+    "_WaitpointRunConnections",
 ];
 
-const RUN_OPS_TABLES: [&str; 5] = [
+/// NEW's run-ops schema.
+const RUN_OPS_TABLES: [&str; 7] = [
     "BatchTaskRun",
+    "BatchTaskRunError",
     "TaskRun",
+    "TaskRunAttempt",
     "TaskRunWaitpoint",
     "Waitpoint",
     "WaitpointRunConnection",
@@ -48,22 +59,9 @@ fn maintenance_url(server_url: &str) -> String {
 }
 
 #[tokio::test]
-async fn both_reference_schemas_apply_to_one_database() {
-    let database = TestDatabase::create(&[Schema::ControlPlane, Schema::RunOps]).await;
-
-    let mut expected: Vec<&str> = CONTROL_PLANE_TABLES
-        .iter()
-        .chain(&RUN_OPS_TABLES)
-        .copied()
-        .collect();
-    expected.sort();
-    assert_eq!(tables(&database).await, expected);
-}
-
-#[tokio::test]
 async fn each_reference_schema_applies_to_an_empty_database() {
     for (schema, expected) in [
-        (Schema::ControlPlane, &CONTROL_PLANE_TABLES[..]),
+        (Schema::Full, &FULL_TABLES[..]),
         (Schema::RunOps, &RUN_OPS_TABLES[..]),
     ] {
         let database = TestDatabase::create(&[]).await;
@@ -75,23 +73,31 @@ async fn each_reference_schema_applies_to_an_empty_database() {
 }
 
 #[tokio::test]
-async fn run_statuses_keep_the_upstream_order() {
-    let database = TestDatabase::create(&[Schema::RunOps]).await;
+async fn a_template_database_holds_the_schemas_it_was_asked_for() {
+    let database = TestDatabase::create(&[Schema::Full]).await;
+    assert_eq!(tables(&database).await, FULL_TABLES);
+}
 
-    let labels: Vec<String> =
-        sqlx::query_scalar(r#"SELECT unnest(enum_range(NULL::"TaskRunStatus"))::text"#)
-            .fetch_all(database.pool())
-            .await
-            .expect("enum labels");
-    assert_eq!(labels.len(), 17);
-    assert_eq!(labels.first().map(String::as_str), Some("DELAYED"));
-    assert_eq!(labels.last().map(String::as_str), Some("TIMED_OUT"));
+#[tokio::test]
+async fn run_statuses_keep_the_upstream_order() {
+    for schema in [Schema::Full, Schema::RunOps] {
+        let database = TestDatabase::create(&[schema]).await;
+
+        let labels: Vec<String> =
+            sqlx::query_scalar(r#"SELECT unnest(enum_range(NULL::"TaskRunStatus"))::text"#)
+                .fetch_all(database.pool())
+                .await
+                .expect("enum labels");
+        assert_eq!(labels.len(), 17, "{schema:?}");
+        assert_eq!(labels.first().map(String::as_str), Some("DELAYED"));
+        assert_eq!(labels.last().map(String::as_str), Some("TIMED_OUT"));
+    }
 }
 
 #[tokio::test]
 async fn test_databases_are_isolated_from_each_other() {
-    let first = TestDatabase::create(&[Schema::ControlPlane]).await;
-    let second = TestDatabase::create(&[Schema::ControlPlane]).await;
+    let first = TestDatabase::create(&[Schema::Full]).await;
+    let second = TestDatabase::create(&[Schema::Full]).await;
     assert_ne!(first.name(), second.name());
     assert!(first.url().contains(first.name()));
 

@@ -58,7 +58,11 @@ pub struct ColumnNeed {
 
 impl ColumnNeed {
     /// A column read as optional.
-    pub const fn nullable(table: &'static str, column: &'static str, column_type: ColumnType) -> Self {
+    pub const fn nullable(
+        table: &'static str,
+        column: &'static str,
+        column_type: ColumnType,
+    ) -> Self {
         Self {
             table,
             column,
@@ -68,7 +72,11 @@ impl ColumnNeed {
     }
 
     /// A column read as a plain value: NOT NULL is part of what runview needs.
-    pub const fn required(table: &'static str, column: &'static str, column_type: ColumnType) -> Self {
+    pub const fn required(
+        table: &'static str,
+        column: &'static str,
+        column_type: ColumnType,
+    ) -> Self {
         Self {
             table,
             column,
@@ -93,26 +101,20 @@ pub struct RecommendedIndex {
 /// the database is reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mismatch {
-    MissingTable {
-        table: &'static str,
-    },
-    MissingColumn {
-        need: ColumnNeed,
-    },
-    WrongType {
-        need: ColumnNeed,
-        found: String,
-    },
-    Nullable {
-        need: ColumnNeed,
-    },
+    MissingTable { table: &'static str },
+    MissingColumn { need: ColumnNeed },
+    WrongType { need: ColumnNeed, found: String },
+    Nullable { need: ColumnNeed },
 }
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::MissingTable { table } => {
-                write!(f, "table \"{table}\": expected it to exist, found no such table")
+                write!(
+                    f,
+                    "table \"{table}\": expected it to exist, found no such table"
+                )
             }
             Self::MissingColumn { need } => write!(
                 f,

@@ -98,6 +98,7 @@ impl StoreGenerator<'_> {
         let task = pick(&mut self.rng, &TASKS);
         let (mut successes, mut failures, mut last_created, mut last_completed) =
             (0, 0, batch_at, batch_at);
+        let mut run_ids = Vec::with_capacity(size);
         for index in 0..size {
             // Items are created together, ten per millisecond: ties readers must order by id.
             let run_at = batch_at + 1 + (index / 10) as i64;
@@ -112,6 +113,7 @@ impl StoreGenerator<'_> {
             spec.task = task;
             spec.batch_id = Some(batch_id.clone());
             let outcome = self.emit(&spec);
+            run_ids.push(format!("run_{}", spec.id));
             match run_status {
                 S::CompletedSuccessfully => successes += 1,
                 other if other.is_final() => failures += 1,
@@ -122,6 +124,8 @@ impl StoreGenerator<'_> {
         }
         let completed_at = status.has_finished().then_some(last_completed);
         let idempotency_key = self.rng.random_bool(0.1).then(|| hex(&mut self.rng, 16));
+        // The friendly ids of the items in order; NULL on some older rows.
+        let run_ids = (!self.rng.random_bool(0.15)).then_some(run_ids);
         let catalog = self.catalog;
         let mut row = self.sink.row(RunOpsTable::BatchTaskRun);
         row.text(&batch_id)
@@ -135,10 +139,11 @@ impl StoreGenerator<'_> {
             .timestamp(completed_at.unwrap_or(last_created))
             .opt_timestamp(completed_at)
             .opt_plain(completed_at.map(|_| successes))
-            .opt_plain(completed_at.map(|_| failures));
+            .opt_plain(completed_at.map(|_| failures))
+            .opt_text_array(run_ids.as_deref());
         row.end();
         if let Some(parent) = &parent {
-            self.batch_waitpoint(environment, batch_at, completed_at, &parent.id);
+            self.batch_waitpoint(environment, batch_at, completed_at, &parent.id, &batch_id);
         }
         BatchIds {
             batch_id,
@@ -152,6 +157,7 @@ impl StoreGenerator<'_> {
         at: i64,
         completed_at: Option<i64>,
         parent_id: &str,
+        batch_id: &str,
     ) {
         let catalog = self.catalog;
         let env = &catalog.environments[environment];
@@ -164,6 +170,8 @@ impl StoreGenerator<'_> {
             user_provided_key: false,
             key_expires_at: None,
             inactive_key: None,
+            completed_by_run: None,
+            completed_by_batch: Some(batch_id),
             completed_after: None,
             completed_at,
             output: None,

@@ -14,13 +14,20 @@ use crate::values::{
 
 pub(crate) struct User {
     pub id: String,
-    pub name: String,
+    pub email: String,
+    /// The "AuthenticationMethod" label.
+    pub authentication: &'static str,
+    pub name: Option<String>,
+    /// Empty for some users: the upstream stores what onboarding was given.
     pub display_name: Option<String>,
 }
 
 pub(crate) struct Member {
     pub id: String,
+    pub organization: usize,
     pub user_id: String,
+    /// The "OrgMemberRole" label.
+    pub role: &'static str,
 }
 
 pub(crate) struct Organization {
@@ -44,6 +51,8 @@ pub(crate) struct Environment {
     /// The "RuntimeEnvironmentType" label.
     pub kind: &'static str,
     pub api_key: String,
+    pub pk_api_key: String,
+    pub shortcode: String,
     pub project: usize,
     pub parent: Option<usize>,
     pub branch_name: Option<&'static str>,
@@ -58,6 +67,7 @@ pub(crate) struct Worker {
     pub id: String,
     pub friendly_id: String,
     pub version: String,
+    pub content_hash: String,
     pub sdk_version: &'static str,
     pub environment: usize,
     pub created_at: i64,
@@ -109,6 +119,8 @@ const ORGANIZATIONS: [(&str, &str); 5] = [
 ];
 
 const SDK_VERSIONS: [&str; 3] = ["3.3.17", "4.0.4", "4.1.0"];
+
+const AUTHENTICATION_METHODS: [&str; 3] = ["GITHUB", "MAGIC_LINK", "GOOGLE"];
 
 impl Catalog {
     pub fn generate(plan: &SeedPlan) -> Self {
@@ -167,8 +179,11 @@ impl Builder {
     /// development environment whose owner left and a preview branch.
     fn first_organization(&mut self) -> Roles {
         let project = self.organization(0);
-        let owner = self.member("Alice Johnson", Some("Alice"));
-        self.member("Bob Smith", None);
+        let owner = self.member(0, Some("Alice Johnson"), Some("Alice"));
+        // Members without an environment: one who left the display name empty, one who never
+        // gave a name at all.
+        self.member(0, Some("Bob Smith"), Some(""));
+        self.member(0, None, None);
         let departed_owner = cuid(&mut self.rng, self.founded_at);
         let production = self.environment(project, "prod", "PRODUCTION", 60.0, None);
         let staging = self.environment(project, "staging", "STAGING", 8.0, None);
@@ -192,8 +207,9 @@ impl Builder {
     fn extra_organization(&mut self, index: usize) {
         let project = self.organization(index);
         let title = self.organizations[index].title.clone();
-        // No display name: readers fall back to the user's name.
-        let owner = self.member(&format!("{title} Admin"), None);
+        // No display name (NULL), or an empty one, as the upstream may store either.
+        let display_name = index.is_multiple_of(2).then_some("");
+        let owner = self.member(index, Some(&format!("{title} Admin")), display_name);
         self.environment(project, "prod", "PRODUCTION", 7.0, None);
         self.environment(project, "dev", "DEVELOPMENT", 1.5, Some(owner));
     }
@@ -220,18 +236,34 @@ impl Builder {
         self.projects.len() - 1
     }
 
-    /// A user and their membership; returns the member id.
-    fn member(&mut self, name: &str, display_name: Option<&str>) -> String {
+    /// A user and their membership of `organization` (its first member is its admin); returns
+    /// the member id.
+    fn member(
+        &mut self,
+        organization: usize,
+        name: Option<&str>,
+        display_name: Option<&str>,
+    ) -> String {
         let user_id = cuid(&mut self.rng, self.founded_at);
         let member_id = cuid(&mut self.rng, self.founded_at);
+        let slug = &self.organizations[organization].slug;
+        let local_part = match name {
+            Some(name) => name.to_lowercase().replace(' ', "."),
+            None => format!("user{}", self.users.len()),
+        };
+        let first_member = !self.members.iter().any(|m| m.organization == organization);
         self.users.push(User {
             id: user_id.clone(),
-            name: name.to_owned(),
+            email: format!("{local_part}@{slug}.example"),
+            authentication: AUTHENTICATION_METHODS[self.users.len() % AUTHENTICATION_METHODS.len()],
+            name: name.map(str::to_owned),
             display_name: display_name.map(str::to_owned),
         });
         self.members.push(Member {
             id: member_id.clone(),
+            organization,
             user_id,
+            role: if first_member { "ADMIN" } else { "MEMBER" },
         });
         member_id
     }
@@ -255,6 +287,8 @@ impl Builder {
             slug: slug.to_owned(),
             kind,
             api_key: format!("tr_{key_kind}_{}", alphanumeric(&mut self.rng, 24)),
+            pk_api_key: format!("pk_{key_kind}_{}", alphanumeric(&mut self.rng, 24)),
+            shortcode: lowercase(&mut self.rng, 8),
             project,
             parent: None,
             branch_name: None,
@@ -291,6 +325,7 @@ impl Builder {
                     id: cuid(&mut self.rng, created_at),
                     friendly_id: format!("worker_{}", cuid(&mut self.rng, created_at)),
                     version: format!("{date}.{deploys_that_day}"),
+                    content_hash: hex(&mut self.rng, 32),
                     sdk_version: SDK_VERSIONS[(k as usize * SDK_VERSIONS.len()) / count as usize],
                     environment: index,
                     created_at,

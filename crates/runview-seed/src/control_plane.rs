@@ -8,6 +8,7 @@ use crate::copy::{RowWriter, Table, copy_rows};
 use crate::schema::{
     BACKGROUND_WORKER, ORG_MEMBER, ORGANIZATION, PROJECT, RUNTIME_ENVIRONMENT, TASK_SCHEDULE, USER,
 };
+use crate::values::TASKS;
 
 /// Rows loaded into the control plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,7 +34,9 @@ pub(crate) async fn write_catalog(
             &USER,
             encode(&USER, &catalog.users, |row, user| {
                 row.text(&user.id)
-                    .text(&user.name)
+                    .text(&user.email)
+                    .plain(user.authentication)
+                    .opt_text(user.name.as_deref())
                     .opt_text(user.display_name.as_deref())
                     .timestamp(at)
                     .timestamp(at);
@@ -56,7 +59,9 @@ pub(crate) async fn write_catalog(
             &ORG_MEMBER,
             encode(&ORG_MEMBER, &catalog.members, |row, member| {
                 row.text(&member.id)
+                    .text(&catalog.organizations[member.organization].id)
                     .text(&member.user_id)
+                    .plain(member.role)
                     .timestamp(at)
                     .timestamp(at);
             }),
@@ -84,6 +89,8 @@ pub(crate) async fn write_catalog(
                     .text(&env.slug)
                     .plain(env.kind)
                     .text(&env.api_key)
+                    .text(&env.pk_api_key)
+                    .text(&env.shortcode)
                     .text(&project.id)
                     .text(&catalog.organizations[project.organization].id)
                     .opt_text(
@@ -103,9 +110,19 @@ pub(crate) async fn write_catalog(
             &BACKGROUND_WORKER,
             encode(&BACKGROUND_WORKER, &catalog.workers, |row, worker| {
                 let env = &catalog.environments[worker.environment];
+                let metadata = serde_json::json!({
+                    "packageVersion": worker.sdk_version,
+                    "contentHash": worker.content_hash,
+                    "tasks": TASKS.iter().map(|task| serde_json::json!({
+                        "id": task,
+                        "filePath": format!("src/trigger/{task}.ts"),
+                    })).collect::<Vec<_>>(),
+                });
                 row.text(&worker.id)
                     .text(&worker.friendly_id)
                     .text(&worker.version)
+                    .json(&metadata)
+                    .text(&worker.content_hash)
                     .text(worker.sdk_version)
                     .text(worker.sdk_version)
                     .text(&env.id)

@@ -12,6 +12,8 @@ use chrono::DateTime;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::mpsc;
 
+use crate::layout::StoreSchema;
+
 /// A table and the columns a seeded row fills, in row order.
 pub(crate) struct Table {
     pub name: &'static str,
@@ -122,6 +124,22 @@ impl<'a> RowWriter<'a> {
         }
     }
 
+    /// A `text[]` the upstream leaves NULL rather than empty, as it does tags.
+    pub fn text_array_or_null<S: AsRef<str>>(&mut self, items: &[S]) -> &mut Self {
+        if items.is_empty() {
+            self.null()
+        } else {
+            self.text_array(items)
+        }
+    }
+
+    pub fn opt_text_array<S: AsRef<str>>(&mut self, items: Option<&[S]>) -> &mut Self {
+        match items {
+            Some(items) => self.text_array(items),
+            None => self.null(),
+        }
+    }
+
     /// A `text[]`: every element quoted, so no element can be mistaken for array syntax.
     pub fn text_array<S: AsRef<str>>(&mut self, items: &[S]) -> &mut Self {
         let mut literal = String::from("{");
@@ -165,25 +183,34 @@ fn escape_into(out: &mut Vec<u8>, value: &str) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RunOpsTable {
     TaskRun,
+    TaskRunAttempt,
     BatchTaskRun,
     Waitpoint,
+    /// The connections of waitpoints to the runs they blocked, whichever table holds them.
     WaitpointRunConnection,
 }
 
 impl RunOpsTable {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::TaskRun,
+        Self::TaskRunAttempt,
         Self::BatchTaskRun,
         Self::Waitpoint,
         Self::WaitpointRunConnection,
     ];
 
-    pub fn table(self) -> &'static Table {
-        match self {
-            Self::TaskRun => &crate::schema::TASK_RUN,
-            Self::BatchTaskRun => &crate::schema::BATCH_TASK_RUN,
-            Self::Waitpoint => &crate::schema::WAITPOINT,
-            Self::WaitpointRunConnection => &crate::schema::WAITPOINT_RUN_CONNECTION,
+    /// The table that holds these rows in a database with `schema`.
+    pub fn table(self, schema: StoreSchema) -> &'static Table {
+        use crate::schema as s;
+        match (self, schema) {
+            (Self::TaskRun, _) => &s::TASK_RUN,
+            (Self::TaskRunAttempt, _) => &s::TASK_RUN_ATTEMPT,
+            (Self::BatchTaskRun, _) => &s::BATCH_TASK_RUN,
+            (Self::Waitpoint, _) => &s::WAITPOINT,
+            (Self::WaitpointRunConnection, StoreSchema::Full) => {
+                &s::WAITPOINT_RUN_CONNECTIONS_IMPLICIT
+            }
+            (Self::WaitpointRunConnection, StoreSchema::RunOps) => &s::WAITPOINT_RUN_CONNECTION,
         }
     }
 }
@@ -191,7 +218,7 @@ impl RunOpsTable {
 /// Encoded rows for each run-ops table of one store.
 #[derive(Default)]
 pub(crate) struct Chunk {
-    parts: [Vec<u8>; 4],
+    parts: [Vec<u8>; RunOpsTable::ALL.len()],
 }
 
 impl Chunk {
@@ -209,19 +236,29 @@ pub(crate) struct ChunkSender {
     tx: mpsc::Sender<Chunk>,
     current: Chunk,
     chunk_bytes: usize,
+    schema: StoreSchema,
 }
 
 impl ChunkSender {
-    pub fn new(tx: mpsc::Sender<Chunk>, chunk_bytes: usize) -> Self {
+    /// `schema` is that of the database the chunks are loaded into.
+    pub fn new(tx: mpsc::Sender<Chunk>, chunk_bytes: usize, schema: StoreSchema) -> Self {
         Self {
             tx,
             current: Chunk::default(),
             chunk_bytes,
+            schema,
         }
     }
 
+    pub fn schema(&self) -> StoreSchema {
+        self.schema
+    }
+
     pub fn row(&mut self, table: RunOpsTable) -> RowWriter<'_> {
-        RowWriter::new(&mut self.current.parts[table as usize], table.table())
+        RowWriter::new(
+            &mut self.current.parts[table as usize],
+            table.table(self.schema),
+        )
     }
 
     /// Called between groups of rows: hands the chunk over once it is full. Blocks while the
@@ -250,6 +287,7 @@ impl ChunkSender {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct StoreCounts {
     pub runs: u64,
+    pub attempts: u64,
     pub batches: u64,
     pub waitpoints: u64,
     pub waitpoint_connections: u64,
@@ -259,6 +297,7 @@ impl StoreCounts {
     fn add(&mut self, table: RunOpsTable, rows: u64) {
         let slot = match table {
             RunOpsTable::TaskRun => &mut self.runs,
+            RunOpsTable::TaskRunAttempt => &mut self.attempts,
             RunOpsTable::BatchTaskRun => &mut self.batches,
             RunOpsTable::Waitpoint => &mut self.waitpoints,
             RunOpsTable::WaitpointRunConnection => &mut self.waitpoint_connections,
@@ -267,12 +306,13 @@ impl StoreCounts {
     }
 }
 
-/// Loads every chunk the generators send until all senders are gone. A connection is taken per
-/// chunk rather than held, so that two stores sharing one small pool cannot starve each other.
-/// Loads chunks until the generators are done, adding each chunk's runs to `runs_written` as soon
-/// as PostgreSQL has them, so that a caller can show progress.
+/// Loads every chunk the generators send until all senders are gone, into a database with
+/// `schema`. A connection is taken per chunk rather than held, so that two stores sharing one
+/// small pool cannot starve each other. Each chunk's runs are added to `runs_written` as soon as
+/// PostgreSQL has them, so that a caller can show progress.
 pub(crate) async fn write_chunks(
     pool: &PgPool,
+    schema: StoreSchema,
     mut rx: mpsc::Receiver<Chunk>,
     runs_written: &AtomicU64,
 ) -> Result<StoreCounts, sqlx::Error> {
@@ -281,7 +321,7 @@ pub(crate) async fn write_chunks(
         let mut conn = pool.acquire().await?;
         for (table, data) in RunOpsTable::ALL.into_iter().zip(&chunk.parts) {
             if !data.is_empty() {
-                let rows = copy_rows(&mut conn, table.table(), data).await?;
+                let rows = copy_rows(&mut conn, table.table(schema), data).await?;
                 if table == RunOpsTable::TaskRun {
                     runs_written.fetch_add(rows, Ordering::Relaxed);
                 }
@@ -333,6 +373,15 @@ mod tests {
                 .text_array::<&str>(&[]);
         });
         assert_eq!(row, "{\"user:1\",\"a\\\\\"b\",\"c,d\"}\t{}\n");
+    }
+
+    #[test]
+    fn empty_lists_can_be_null_or_empty() {
+        let row = encode(|row| {
+            row.text_array_or_null::<&str>(&[])
+                .opt_text_array::<&str>(Some(&[]));
+        });
+        assert_eq!(row, "\\N\t{}\n");
     }
 
     #[test]

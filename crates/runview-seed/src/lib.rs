@@ -3,12 +3,17 @@
 //!
 //! Rows are generated on blocking threads (one per store) and streamed to PostgreSQL with `COPY`
 //! in bounded chunks, so memory stays flat from the ten-thousand-run demo to tens of millions of
-//! runs. The databases must hold the reference schemas and no seeded rows yet.
+//! runs. The databases must hold the reference schemas and no seeded rows yet: the control plane
+//! the full schema, LEGACY the full schema, NEW the run-ops schema (or the full one, when it is the
+//! LEGACY database). Values are as the upstream leaves them: most runs and tokens are untagged
+//! (NULL tags), the oldest LEGACY runs have no organization, engine V1 runs have attempt rows.
 
+mod attempts;
 mod batch;
 mod catalog;
 mod control_plane;
 mod copy;
+mod layout;
 mod plan;
 mod reservoir;
 mod run;
@@ -27,6 +32,7 @@ use tokio::task::{JoinError, spawn_blocking};
 
 use crate::catalog::Catalog;
 use crate::copy::{ChunkSender, RunOpsTable, Table, WriterGone, write_chunks};
+use crate::layout::StoreSchema;
 use crate::showcase::StoreHighlights;
 use crate::stream::{Store, StoreGenerator};
 use crate::waitpoints::{TokenHighlights, generate_tokens};
@@ -35,7 +41,8 @@ pub use crate::control_plane::ControlPlaneCounts;
 pub use crate::plan::SeedPlan;
 
 /// The databases to seed. Passthrough works: `legacy` and `control_plane` may be the same pool,
-/// and so may `new` and `legacy` (every row then lands in one database, ids still unique).
+/// and so may `new` and `legacy` (every row then lands in one database, ids still unique, and the
+/// connections of NEW's runs go to LEGACY's connection table).
 #[derive(Clone, Copy)]
 pub struct SeedTargets<'a> {
     pub control_plane: &'a PgPool,
@@ -48,12 +55,16 @@ pub struct SeedTargets<'a> {
 pub struct SeedReport {
     pub runs_legacy: u64,
     pub runs_new: u64,
+    /// "TaskRunAttempt" rows: engine V1 runs have one per attempt.
+    pub attempts_legacy: u64,
+    pub attempts_new: u64,
     pub batches_legacy: u64,
     pub batches_new: u64,
     /// Tokens and the RUN and BATCH waitpoints of waited-for children and batches.
     pub waitpoints_legacy: u64,
     pub waitpoints_new: u64,
-    /// "WaitpointRunConnection" rows, which live in the store of the blocked run.
+    /// Connections of waitpoints to the runs they blocked, which live in the store of the blocked
+    /// run: in "_WaitpointRunConnections" in LEGACY, "WaitpointRunConnection" in NEW.
     pub waitpoint_connections_legacy: u64,
     pub waitpoint_connections_new: u64,
     pub control_plane: ControlPlaneCounts,
@@ -115,6 +126,10 @@ pub async fn seed_with_progress(
     plan.validate().map_err(|reason| {
         sqlx::Error::Configuration(format!("invalid seed plan: {reason}").into())
     })?;
+    let schemas = [
+        StoreSchema::of(targets.legacy).await?,
+        StoreSchema::of(targets.new).await?,
+    ];
     let catalog = Arc::new(Catalog::generate(plan));
     let control_plane = control_plane::write_catalog(targets.control_plane, &catalog).await?;
 
@@ -123,13 +138,12 @@ pub async fn seed_with_progress(
     let generation = generate(
         Arc::new(plan.clone()),
         Arc::clone(&catalog),
-        legacy_tx,
-        new_tx,
+        [(legacy_tx, schemas[0]), (new_tx, schemas[1])],
     );
     let (generated, legacy, new) = tokio::join!(
         generation,
-        write_chunks(targets.legacy, legacy_rx, runs_written),
-        write_chunks(targets.new, new_rx, runs_written),
+        write_chunks(targets.legacy, schemas[0], legacy_rx, runs_written),
+        write_chunks(targets.new, schemas[1], new_rx, runs_written),
     );
     // A writer's own error explains why the generators saw it go away.
     let (legacy, new) = (legacy?, new?);
@@ -137,9 +151,9 @@ pub async fn seed_with_progress(
         .map_err(|WriterGone| sqlx::Error::Protocol("a run-ops writer stopped early".into()))?;
 
     analyze(targets.control_plane, &schema::CONTROL_PLANE_TABLES).await?;
-    let run_ops_tables = RunOpsTable::ALL.map(RunOpsTable::table);
-    analyze(targets.legacy, &run_ops_tables).await?;
-    analyze(targets.new, &run_ops_tables).await?;
+    for (pool, schema) in [targets.legacy, targets.new].into_iter().zip(schemas) {
+        analyze(pool, &RunOpsTable::ALL.map(|table| table.table(schema))).await?;
+    }
 
     let roles = &catalog.roles;
     let environment_id = |index: usize| catalog.environments[index].id.clone();
@@ -147,6 +161,8 @@ pub async fn seed_with_progress(
     Ok(SeedReport {
         runs_legacy: legacy.runs,
         runs_new: new.runs,
+        attempts_legacy: legacy.attempts,
+        attempts_new: new.attempts,
         batches_legacy: legacy.batches,
         batches_new: new.batches,
         waitpoints_legacy: legacy.waitpoints,
@@ -178,29 +194,33 @@ pub async fn seed_with_progress(
     })
 }
 
+/// A store's end of its writer's channel, and the schema of the database the writer loads.
+type StoreChannel = (mpsc::Sender<copy::Chunk>, StoreSchema);
+
 /// Runs both stores' generators side by side, then the tokens, which need runs of both.
 async fn generate(
     plan: Arc<SeedPlan>,
     catalog: Arc<Catalog>,
-    legacy_tx: mpsc::Sender<copy::Chunk>,
-    new_tx: mpsc::Sender<copy::Chunk>,
+    [legacy, new]: [StoreChannel; 2],
 ) -> Result<(StoreHighlights, StoreHighlights, TokenHighlights), WriterGone> {
-    let store_runs = |store: Store, tx: mpsc::Sender<copy::Chunk>| {
+    let store_runs = |store: Store, (tx, schema): StoreChannel| {
         let (plan, catalog) = (Arc::clone(&plan), Arc::clone(&catalog));
         spawn_blocking(move || {
-            let sink = ChunkSender::new(tx, plan.chunk_bytes);
+            let sink = ChunkSender::new(tx, plan.chunk_bytes, schema);
             StoreGenerator::new(store, &plan, &catalog, sink).run()
         })
     };
-    let (legacy, new) = tokio::join!(
-        store_runs(Store::Legacy, legacy_tx.clone()),
-        store_runs(Store::New, new_tx.clone()),
+    let (legacy_runs, new_runs) = tokio::join!(
+        store_runs(Store::Legacy, legacy.clone()),
+        store_runs(Store::New, new.clone()),
     );
-    let (legacy, new) = (joined(legacy)?, joined(new)?);
+    let (legacy_runs, new_runs) = (joined(legacy_runs)?, joined(new_runs)?);
     let tokens = spawn_blocking(move || {
-        let sinks = [legacy_tx, new_tx].map(|tx| ChunkSender::new(tx, plan.chunk_bytes));
-        let tokens = generate_tokens(&plan, &catalog, [&legacy.reservoir, &new.reservoir], sinks)?;
-        Ok((legacy.highlights, new.highlights, tokens))
+        let sinks =
+            [legacy, new].map(|(tx, schema)| ChunkSender::new(tx, plan.chunk_bytes, schema));
+        let reservoirs = [&legacy_runs.reservoir, &new_runs.reservoir];
+        let tokens = generate_tokens(&plan, &catalog, reservoirs, sinks)?;
+        Ok((legacy_runs.highlights, new_runs.highlights, tokens))
     });
     joined(tokens.await)
 }

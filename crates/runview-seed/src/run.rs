@@ -5,8 +5,9 @@ use rand::{Rng, rngs::StdRng};
 use runview_core::status::TaskRunStatus;
 use serde_json::{Value, json};
 
+use crate::attempts::{RunAttempts, write_attempts};
 use crate::catalog::Catalog;
-use crate::copy::RowWriter;
+use crate::copy::{ChunkSender, RunOpsTable};
 use crate::values::{
     ERRORS, IDEMPOTENCY_SCOPES, MACHINES, SHARED_QUEUES, TAGS, WORKER_QUEUES, hex, pick, some_tags,
 };
@@ -51,6 +52,9 @@ pub(crate) struct Packet {
 /// Store-wide facts every run of a store is written with.
 pub(crate) struct RunContext {
     pub now: i64,
+    /// Runs created before it have no "organizationId" and "environmentType": the upstream added
+    /// those columns later and never filled them in for older runs.
+    pub denormalized_since: i64,
     /// Bulk actions of the production environment (some of its runs were part of them).
     pub bulk_action_ids: Vec<String>,
     pub production: usize,
@@ -118,12 +122,13 @@ fn timeline(rng: &mut StdRng, status: TaskRunStatus, created: i64, now: i64) -> 
     }
 }
 
+/// Writes the "TaskRun" row of `spec` and, on engine V1, its "TaskRunAttempt" rows.
 pub(crate) fn write_run(
     rng: &mut StdRng,
     catalog: &Catalog,
     context: &RunContext,
     spec: &RunSpec,
-    mut row: RowWriter<'_>,
+    sink: &mut ChunkSender,
 ) -> RunOutcome {
     use TaskRunStatus as S;
     let status = spec.status;
@@ -218,6 +223,7 @@ pub(crate) fn write_run(
         region.to_owned()
     };
     let tags = some_tags(rng, &TAGS, 3);
+    let denormalized = spec.created_at >= context.denormalized_since;
     let task_kind = if spec.schedule.is_some() {
         "SCHEDULED"
     } else {
@@ -226,22 +232,27 @@ pub(crate) fn write_run(
     // Older rows predate annotations; readers default them to STANDARD.
     let annotations =
         (spec.schedule.is_some() || rng.random_bool(0.9)).then(|| json!({ "taskKind": task_kind }));
-    let bulk_actions: Vec<&str> = if spec.environment == context.production && rng.random_bool(0.02)
-    {
-        let ids = &context.bulk_action_ids;
-        vec![ids[rng.random_range(0..ids.len())].as_str()]
-    } else {
-        Vec::new()
-    };
+    // Mostly the column default (empty), sometimes NULL, rarely the bulk actions the run was in.
+    let bulk_actions: Option<Vec<&str>> =
+        if spec.environment == context.production && rng.random_bool(0.02) {
+            let ids = &context.bulk_action_ids;
+            Some(vec![ids[rng.random_range(0..ids.len())].as_str()])
+        } else if rng.random_bool(0.1) {
+            None
+        } else {
+            Some(Vec::new())
+        };
     let cost = machine.map_or(0.0, |m| time.usage_ms as f64 * MACHINE_CENTS_PER_MS[m]);
 
+    let mut row = sink.row(RunOpsTable::TaskRun);
     row.text(&spec.id)
         .text(&friendly_id)
         .plain(status.as_str())
         .text(spec.task)
         .text(&env.id)
         .text(&project.id)
-        .text(&catalog.organizations[project.organization].id)
+        .opt_text(denormalized.then(|| catalog.organizations[project.organization].id.as_str()))
+        .opt_plain(denormalized.then_some(env.kind))
         .opt_text(idempotency_key.as_deref())
         .opt_json(idempotency_options.as_ref())
         .plain(!spec.showcase && rng.random_bool(0.03))
@@ -253,6 +264,7 @@ pub(crate) fn write_run(
         .text("application/json")
         .opt_json(error.as_ref())
         .text(&hex(rng, 16))
+        .text(&hex(rng, 8))
         .text(&queue)
         .text(&worker_queue)
         .opt_text(rng.random_bool(0.4).then_some(region))
@@ -266,7 +278,7 @@ pub(crate) fn write_run(
         .opt_text(spec.lineage.as_ref().map(|l| l.root_id.as_str()))
         .plain(spec.lineage.as_ref().map_or(0, |l| l.depth))
         .plain(spec.lineage.as_ref().is_some_and(|l| l.resume_parent))
-        .text_array(&tags)
+        .text_array_or_null(&tags)
         .plain(cost)
         .plain(if time.started_at.is_some() {
             BASE_COST_CENTS
@@ -274,7 +286,7 @@ pub(crate) fn write_run(
             0.0
         })
         .plain(time.usage_ms)
-        .opt_plain(attempt)
+        .opt_plain(attempt.filter(|_| spec.engine_v2))
         .plain(if spec.engine_v2 { "V2" } else { "V1" })
         .timestamp(spec.created_at)
         .timestamp(time.updated_at)
@@ -284,8 +296,30 @@ pub(crate) fn write_run(
         .opt_timestamp(time.delay_until)
         .opt_text(time.ttl)
         .opt_json(annotations.as_ref())
-        .text_array(&bulk_actions);
+        .opt_text_array(bulk_actions.as_deref());
     row.end();
+
+    // Engine V1 keeps one row per attempt where engine V2 keeps a count on the run.
+    if let (false, Some(count), Some(started_at), Some(worker)) =
+        (spec.engine_v2, attempt, time.started_at, worker)
+    {
+        let attempts = RunAttempts {
+            run_id: &spec.id,
+            environment_id: &env.id,
+            worker_id: &worker.id,
+            status,
+            count,
+            started_at,
+            ended_at: time.completed_at.unwrap_or(time.updated_at),
+            completed_at: time.completed_at,
+            usage_ms: time.usage_ms,
+            error: error.as_ref(),
+            output: output
+                .as_ref()
+                .map(|(data, data_type)| (data.as_str(), *data_type)),
+        };
+        write_attempts(rng, sink, &attempts);
+    }
 
     let result = match (output, error) {
         (Some((data, data_type)), _) => Some(Packet {

@@ -1,12 +1,22 @@
-//! The columns the seeder fills, exactly as the reference schemas name them
-//! (`migrations/controlplane`, `migrations/runops`). Every column is written explicitly, defaults
-//! included, so that a seeded row never depends on what a schema happens to default.
+//! The columns the seeder fills, exactly as the reference schemas name them (`migrations/full`,
+//! `migrations/runops`): every column runview reads and every column without a default, written
+//! explicitly (defaults included) so that a seeded row never depends on what a schema happens to
+//! default. The other columns are left as the upstream leaves them on most rows: NULL, or their
+//! default.
 
 use crate::copy::Table;
 
 pub(crate) const USER: Table = Table {
     name: "User",
-    columns: &["id", "name", "displayName", "createdAt", "updatedAt"],
+    columns: &[
+        "id",
+        "email",
+        "authenticationMethod",
+        "name",
+        "displayName",
+        "createdAt",
+        "updatedAt",
+    ],
 };
 
 pub(crate) const ORGANIZATION: Table = Table {
@@ -16,7 +26,14 @@ pub(crate) const ORGANIZATION: Table = Table {
 
 pub(crate) const ORG_MEMBER: Table = Table {
     name: "OrgMember",
-    columns: &["id", "userId", "createdAt", "updatedAt"],
+    columns: &[
+        "id",
+        "organizationId",
+        "userId",
+        "role",
+        "createdAt",
+        "updatedAt",
+    ],
 };
 
 pub(crate) const PROJECT: Table = Table {
@@ -40,6 +57,8 @@ pub(crate) const RUNTIME_ENVIRONMENT: Table = Table {
         "slug",
         "type",
         "apiKey",
+        "pkApiKey",
+        "shortcode",
         "projectId",
         "organizationId",
         "parentEnvironmentId",
@@ -58,6 +77,8 @@ pub(crate) const BACKGROUND_WORKER: Table = Table {
         "id",
         "friendlyId",
         "version",
+        "metadata",
+        "contentHash",
         "sdkVersion",
         "cliVersion",
         "runtimeEnvironmentId",
@@ -97,6 +118,7 @@ pub(crate) const TASK_RUN: Table = Table {
         "runtimeEnvironmentId",
         "projectId",
         "organizationId",
+        "environmentType",
         "idempotencyKey",
         "idempotencyKeyOptions",
         "isTest",
@@ -108,6 +130,7 @@ pub(crate) const TASK_RUN: Table = Table {
         "metadataType",
         "error",
         "traceId",
+        "spanId",
         "queue",
         "masterQueue",
         "region",
@@ -154,6 +177,31 @@ pub(crate) const BATCH_TASK_RUN: Table = Table {
         "completedAt",
         "successfulRunCount",
         "failedRunCount",
+        "runIds",
+    ],
+};
+
+/// The attempts of an engine V1 run (engine V2 runs count them in "attemptNumber" instead).
+pub(crate) const TASK_RUN_ATTEMPT: Table = Table {
+    name: "TaskRunAttempt",
+    columns: &[
+        "id",
+        "number",
+        "friendlyId",
+        "taskRunId",
+        "backgroundWorkerId",
+        "backgroundWorkerTaskId",
+        "runtimeEnvironmentId",
+        "queueId",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "startedAt",
+        "completedAt",
+        "usageDurationMs",
+        "error",
+        "output",
+        "outputType",
     ],
 };
 
@@ -170,6 +218,8 @@ pub(crate) const WAITPOINT: Table = Table {
         "userProvidedIdempotencyKey",
         "idempotencyKeyExpiresAt",
         "inactiveIdempotencyKey",
+        "completedByTaskRunId",
+        "completedByBatchId",
         "completedAfter",
         "completedAt",
         "output",
@@ -181,9 +231,16 @@ pub(crate) const WAITPOINT: Table = Table {
     ],
 };
 
+/// NEW's connections of waitpoints to the runs they blocked.
 pub(crate) const WAITPOINT_RUN_CONNECTION: Table = Table {
     name: "WaitpointRunConnection",
     columns: &["id", "taskRunId", "waitpointId"],
+};
+
+/// LEGACY's connections: the ORM's implicit many-to-many table, "A" the run and "B" the waitpoint.
+pub(crate) const WAITPOINT_RUN_CONNECTIONS_IMPLICIT: Table = Table {
+    name: "_WaitpointRunConnections",
+    columns: &["A", "B"],
 };
 
 /// Refreshed after loading so the planner sees the seeded volumes at once.

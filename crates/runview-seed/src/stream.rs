@@ -9,7 +9,7 @@ use runview_core::status::TaskRunStatus;
 
 use crate::batch::{BatchShape, random_batch_status};
 use crate::catalog::Catalog;
-use crate::copy::{ChunkSender, RunOpsTable, WriterGone};
+use crate::copy::{ChunkSender, WriterGone};
 use crate::plan::SeedPlan;
 use crate::reservoir::{Reservoir, SampledRun};
 use crate::run::{Lineage, RunContext, RunOutcome, RunSpec, write_run};
@@ -88,6 +88,8 @@ impl<'a> StoreGenerator<'a> {
         let window_end = (now - (history * to) as i64).min(now - 600_000);
         let window_start = now - (history * from) as i64;
         let bulk_action_ids = (0..3).map(|_| cuid(&mut rng, window_start)).collect();
+        // The oldest LEGACY runs predate the denormalized organization and environment type.
+        let denormalized_since = now - (history * 0.75) as i64;
         let weights = catalog.environments.iter().map(|e| e.run_weight);
         Self {
             store,
@@ -95,6 +97,7 @@ impl<'a> StoreGenerator<'a> {
             plan,
             context: RunContext {
                 now,
+                denormalized_since,
                 bulk_action_ids,
                 production: catalog.roles.production,
             },
@@ -141,7 +144,12 @@ impl<'a> StoreGenerator<'a> {
     fn regular_group(&mut self, budget: usize) {
         let environment = self.rng.sample(&self.environments);
         let at = self.root_time();
-        let engine_v2 = self.store == Store::New || self.rng.random_bool(0.85);
+        // Engine V1 runs are mostly older, LEGACY ones; projects still on V1 also have some in NEW.
+        let v1_share = match self.store {
+            Store::Legacy => 0.15,
+            Store::New => 0.03,
+        };
+        let engine_v2 = !self.rng.random_bool(v1_share);
         let kind = self.rng.random::<f64>();
         if kind < self.plan.tree_share && budget >= 2 {
             self.tree(environment, at, engine_v2, budget, false);
@@ -263,8 +271,13 @@ impl<'a> StoreGenerator<'a> {
     }
 
     pub fn emit(&mut self, spec: &RunSpec) -> RunOutcome {
-        let row = self.sink.row(RunOpsTable::TaskRun);
-        let outcome = write_run(&mut self.rng, self.catalog, &self.context, spec, row);
+        let outcome = write_run(
+            &mut self.rng,
+            self.catalog,
+            &self.context,
+            spec,
+            &mut self.sink,
+        );
         self.emitted += 1;
         self.reservoir
             .offer(&mut self.rng, spec.environment, || SampledRun {
@@ -291,6 +304,8 @@ impl<'a> StoreGenerator<'a> {
                 user_provided_key: false,
                 key_expires_at: None,
                 inactive_key: None,
+                completed_by_run: Some(&child.id),
+                completed_by_batch: None,
                 completed_after: None,
                 completed_at: outcome.completed_at,
                 output: outcome.result.as_ref(),

@@ -57,6 +57,9 @@ pub(crate) const ERRORS: [(&str, &str); 4] = [
 
 pub(crate) const IDEMPOTENCY_SCOPES: [&str; 3] = ["run", "attempt", "global"];
 
+/// Share of runs and tokens that have tags: most are created without any.
+pub(crate) const TAGGED_SHARE: f64 = 0.35;
+
 pub(crate) const TOKEN_TAGS: [&str; 4] =
     ["approval", "manual-review", "webhook:stripe", "user:1042"];
 
@@ -111,9 +114,13 @@ pub(crate) fn unix_ms_u64(unix_ms: i64) -> u64 {
     u64::try_from(unix_ms).expect("seeded timestamps are after 1970")
 }
 
-/// Up to `max` distinct tags, in the order they were given (readers sort them for display).
+/// The tags of a run or token: none for most of them (stored as NULL, as the upstream does), else
+/// one to `max` distinct tags in the order they were given (readers sort them for display).
 pub(crate) fn some_tags(rng: &mut StdRng, pool: &[&'static str], max: usize) -> Vec<&'static str> {
-    let count = rng.random_range(0..=max);
+    if !rng.random_bool(TAGGED_SHARE) {
+        return Vec::new();
+    }
+    let count = rng.random_range(1..=max);
     let mut tags: Vec<&'static str> = Vec::with_capacity(count);
     while tags.len() < count {
         let tag = pick(rng, pool);

@@ -8,6 +8,7 @@ use rand::{Rng, rngs::StdRng};
 
 use crate::catalog::Catalog;
 use crate::copy::{ChunkSender, RunOpsTable, WriterGone};
+use crate::layout::StoreSchema;
 use crate::plan::SeedPlan;
 use crate::reservoir::{Reservoir, SampledRun};
 use crate::run::Packet;
@@ -25,9 +26,14 @@ pub(crate) struct WaitpointRow<'a> {
     pub user_provided_key: bool,
     pub key_expires_at: Option<i64>,
     pub inactive_key: Option<String>,
+    /// The run a RUN waitpoint waits for.
+    pub completed_by_run: Option<&'a str>,
+    /// The batch a BATCH waitpoint waits for.
+    pub completed_by_batch: Option<&'a str>,
     pub completed_after: Option<i64>,
     pub completed_at: Option<i64>,
     pub output: Option<&'a Packet>,
+    /// Stored as NULL when empty, as the upstream does.
     pub tags: &'a [&'static str],
     pub created_at: i64,
 }
@@ -48,21 +54,28 @@ pub(crate) fn write_waitpoint(sink: &mut ChunkSender, waitpoint: &WaitpointRow<'
         .plain(waitpoint.user_provided_key)
         .opt_timestamp(waitpoint.key_expires_at)
         .opt_text(waitpoint.inactive_key.as_deref())
+        .opt_text(waitpoint.completed_by_run)
+        .opt_text(waitpoint.completed_by_batch)
         .opt_timestamp(waitpoint.completed_after)
         .opt_timestamp(waitpoint.completed_at)
         .opt_text(waitpoint.output.map(|p| p.data.as_str()))
         .text(waitpoint.output.map_or("application/json", |p| p.data_type))
         .plain(waitpoint.output.is_some_and(|p| p.is_error))
-        .text_array(waitpoint.tags)
+        .text_array_or_null(waitpoint.tags)
         .timestamp(waitpoint.created_at)
         .timestamp(waitpoint.completed_at.unwrap_or(waitpoint.created_at));
     row.end();
 }
 
-/// Records that `run_id` was blocked by `waitpoint_id`; written to the run's store.
+/// Records that `run_id` was blocked by `waitpoint_id`; written to the run's store, in the table
+/// its schema has. `id` is used only where the table has ids (NEW's).
 pub(crate) fn write_connection(sink: &mut ChunkSender, id: &str, run_id: &str, waitpoint_id: &str) {
+    let schema = sink.schema();
     let mut row = sink.row(RunOpsTable::WaitpointRunConnection);
-    row.text(id).text(run_id).text(waitpoint_id);
+    match schema {
+        StoreSchema::Full => row.text(run_id).text(waitpoint_id),
+        StoreSchema::RunOps => row.text(id).text(run_id).text(waitpoint_id),
+    };
     row.end();
 }
 
@@ -173,6 +186,8 @@ impl Token {
             user_provided_key: self.user_provided_key,
             key_expires_at: self.key_expires_at,
             inactive_key: self.inactive_key.clone(),
+            completed_by_run: None,
+            completed_by_batch: None,
             completed_after: self.timeout,
             completed_at: self.completed_at,
             output: self.output.as_ref(),

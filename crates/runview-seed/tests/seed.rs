@@ -6,7 +6,7 @@ use runview_localdb::Schema;
 use runview_localdb::testing::TestDatabase;
 use runview_seed::{SeedTargets, seed};
 
-use support::{ControlPlane, Split, count, digest, scalar, small_plan};
+use support::{CONNECTIONS, ControlPlane, Split, count, digest, scalar, small_plan, table_exists};
 
 #[tokio::test]
 async fn seeding_three_databases_loads_the_planned_counts() {
@@ -23,13 +23,22 @@ async fn seeding_three_databases_loads_the_planned_counts() {
     assert_eq!(count(new, "BatchTaskRun").await, report.batches_new);
     assert_eq!(count(legacy, "Waitpoint").await, report.waitpoints_legacy);
     assert_eq!(count(new, "Waitpoint").await, report.waitpoints_new);
+    assert_eq!(
+        count(legacy, "TaskRunAttempt").await,
+        report.attempts_legacy
+    );
+    assert_eq!(count(new, "TaskRunAttempt").await, report.attempts_new);
+    // Each store's connections are in its own table: LEGACY has no "WaitpointRunConnection".
     let connections = [
         report.waitpoint_connections_legacy,
         report.waitpoint_connections_new,
     ];
-    for (store, expected) in dbs.stores().into_iter().zip(connections) {
-        assert_eq!(count(store, "WaitpointRunConnection").await, expected);
+    for ((store, table), expected) in dbs.stores().into_iter().zip(CONNECTIONS).zip(connections) {
+        assert_eq!(count(store, table.table).await, expected, "{}", table.table);
+        assert!(expected > 0, "{} has connections", table.table);
     }
+    assert!(!table_exists(legacy, "WaitpointRunConnection").await);
+    assert!(!table_exists(new, "_WaitpointRunConnections").await);
 
     let cp = dbs.control_plane.pool();
     assert_eq!(
@@ -82,6 +91,7 @@ type RunReferences = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 #[tokio::test]
@@ -93,15 +103,22 @@ async fn every_reference_of_the_run_ops_stores_exists_in_the_control_plane() {
     for store in dbs.stores() {
         let runs: Vec<RunReferences> = sqlx::query_as(
             r#"SELECT DISTINCT "runtimeEnvironmentId", "projectId", "organizationId",
-                   "lockedToVersionId", "taskVersion", "scheduleId" FROM "TaskRun""#,
+                   "environmentType"::text, "lockedToVersionId", "taskVersion", "scheduleId"
+               FROM "TaskRun""#,
         )
         .fetch_all(store)
         .await
         .expect("run references");
-        for (environment, project, organization, worker, version, schedule) in runs {
-            let (env_project, env_organization) = &control_plane.environments[&environment];
+        for (environment, project, organization, kind, worker, version, schedule) in runs {
+            let (env_project, env_organization, env_kind) =
+                &control_plane.environments[&environment];
             assert_eq!(env_project, &project);
-            assert_eq!(Some(env_organization), organization.as_ref());
+            // Absent on the oldest runs, as upstream, and then absent together.
+            assert_eq!(organization.is_some(), kind.is_some());
+            if let (Some(organization), Some(kind)) = (organization, kind) {
+                assert_eq!(env_organization, &organization);
+                assert_eq!(env_kind, &kind);
+            }
             if let Some(worker) = worker {
                 let (worker_environment, worker_version) = &control_plane.workers[&worker];
                 assert_eq!(
@@ -125,7 +142,7 @@ async fn every_reference_of_the_run_ops_stores_exists_in_the_control_plane() {
         .await
         .expect("waitpoint and batch references");
         for (environment, project) in waitpoints {
-            let (env_project, _) = &control_plane.environments[&environment];
+            let (env_project, _, _) = &control_plane.environments[&environment];
             assert!(project.is_empty() || env_project == &project);
         }
     }
@@ -171,10 +188,15 @@ async fn trees_batches_and_connections_stay_within_one_store() {
             scalar(store, wide).await >= 1,
             "a parent with more than 100 children"
         );
-        let detached = r#"SELECT count(*) FROM "WaitpointRunConnection" c
-            WHERE NOT EXISTS (SELECT 1 FROM "TaskRun" r WHERE r.id = c."taskRunId")"#;
+    }
+    for (store, connections) in dbs.stores().into_iter().zip(CONNECTIONS) {
+        let detached = format!(
+            r#"SELECT count(*) FROM "{}" c
+               WHERE NOT EXISTS (SELECT 1 FROM "TaskRun" r WHERE r.id = c."{}")"#,
+            connections.table, connections.run
+        );
         assert_eq!(
-            scalar(store, detached).await,
+            scalar(store, &detached).await,
             0,
             "connections live with their runs"
         );
@@ -259,11 +281,17 @@ async fn highlights_point_at_real_rows_in_the_right_store() {
         h.new_run_id
     );
     assert_eq!(scalar(new, &output).await, 1);
-    let connected = format!(
-        r#"SELECT count(*) FROM "WaitpointRunConnection" WHERE "waitpointId" = '{}'"#,
-        &h.legacy_waitpoint_id["waitpoint_".len()..]
-    );
-    assert!(scalar(legacy, &connected).await + scalar(new, &connected).await > 5);
+    let mut connected = 0;
+    for (store, connections) in dbs.stores().into_iter().zip(CONNECTIONS) {
+        let sql = format!(
+            r#"SELECT count(*) FROM "{}" WHERE "{}" = '{}'"#,
+            connections.table,
+            connections.waitpoint,
+            &h.legacy_waitpoint_id["waitpoint_".len()..]
+        );
+        connected += scalar(store, &sql).await;
+    }
+    assert!(connected > 5);
 
     let cp = dbs.control_plane.pool();
     let schedule = format!(
@@ -308,13 +336,15 @@ async fn seeding_is_deterministic_for_a_seed() {
         let (a, b) = (first.control_plane.pool(), second.control_plane.pool());
         assert_eq!(digest(a, table).await, digest(b, table).await, "{table}");
     }
-    for table in [
-        "TaskRun",
-        "BatchTaskRun",
-        "Waitpoint",
-        "WaitpointRunConnection",
-    ] {
-        for (a, b) in first.stores().into_iter().zip(second.stores()) {
+    let stores = first.stores().into_iter().zip(second.stores());
+    for ((a, b), connections) in stores.zip(CONNECTIONS) {
+        for table in [
+            "TaskRun",
+            "TaskRunAttempt",
+            "BatchTaskRun",
+            "Waitpoint",
+            connections.table,
+        ] {
             assert_eq!(digest(a, table).await, digest(b, table).await, "{table}");
         }
     }
@@ -322,7 +352,7 @@ async fn seeding_is_deterministic_for_a_seed() {
 
 #[tokio::test]
 async fn passthrough_seeds_everything_into_one_database() {
-    let db = TestDatabase::create(&[Schema::ControlPlane, Schema::RunOps]).await;
+    let db = TestDatabase::create(&[Schema::Full]).await;
     let plan = small_plan();
     let targets = SeedTargets {
         control_plane: db.pool(),
@@ -335,8 +365,162 @@ async fn passthrough_seeds_everything_into_one_database() {
     assert_eq!(report.runs_legacy + report.runs_new, plan.runs as u64);
     let waitpoints = report.waitpoints_legacy + report.waitpoints_new;
     assert_eq!(count(db.pool(), "Waitpoint").await, waitpoints);
+    // The one database is LEGACY's: NEW's runs keep their connections in its table too.
+    let connections = report.waitpoint_connections_legacy + report.waitpoint_connections_new;
+    assert!(report.waitpoint_connections_new > 0);
+    assert_eq!(
+        count(db.pool(), "_WaitpointRunConnections").await,
+        connections
+    );
+    let attempts = report.attempts_legacy + report.attempts_new;
+    assert_eq!(count(db.pool(), "TaskRunAttempt").await, attempts);
     assert_eq!(
         count(db.pool(), "RuntimeEnvironment").await,
         report.control_plane.environments
+    );
+}
+
+/// A share in percent, for messages.
+async fn percent(store: &sqlx::PgPool, part: &str, whole: &str) -> f64 {
+    let (part, whole) = (scalar(store, part).await, scalar(store, whole).await);
+    assert!(whole > 0, "{whole}");
+    100.0 * part as f64 / whole as f64
+}
+
+#[tokio::test]
+async fn nullable_columns_are_null_as_the_upstream_leaves_them() {
+    let dbs = Split::create().await;
+    dbs.seed(&small_plan()).await;
+
+    for (name, store) in ["LEGACY", "NEW"].into_iter().zip(dbs.stores()) {
+        // Most runs and tokens are untagged, and untagged means NULL, never an empty array.
+        let untagged = percent(
+            store,
+            r#"SELECT count(*) FROM "TaskRun" WHERE "runTags" IS NULL"#,
+            r#"SELECT count(*) FROM "TaskRun""#,
+        )
+        .await;
+        assert!(
+            (55.0..80.0).contains(&untagged),
+            "{name}: {untagged}% untagged runs"
+        );
+        let empty = r#"SELECT count(*) FROM "TaskRun" WHERE cardinality("runTags") = 0"#;
+        assert_eq!(scalar(store, empty).await, 0, "{name}: no empty tag arrays");
+        let untagged_tokens = percent(
+            store,
+            r#"SELECT count(*) FROM "Waitpoint" WHERE type = 'MANUAL' AND tags IS NULL"#,
+            r#"SELECT count(*) FROM "Waitpoint" WHERE type = 'MANUAL'"#,
+        )
+        .await;
+        assert!(
+            (50.0..85.0).contains(&untagged_tokens),
+            "{name}: {untagged_tokens}% untagged tokens"
+        );
+        let tagged_others = r#"SELECT count(*) FROM "Waitpoint"
+            WHERE type <> 'MANUAL' AND (tags IS NOT NULL)"#;
+        assert_eq!(scalar(store, tagged_others).await, 0, "{name}");
+
+        // bulkActionGroupIds: mostly the column default, sometimes NULL.
+        let defaulted = percent(
+            store,
+            r#"SELECT count(*) FROM "TaskRun" WHERE "bulkActionGroupIds" = '{}'"#,
+            r#"SELECT count(*) FROM "TaskRun""#,
+        )
+        .await;
+        assert!(defaulted > 80.0, "{name}: {defaulted}% empty bulk actions");
+        let null = r#"SELECT count(*) FROM "TaskRun" WHERE "bulkActionGroupIds" IS NULL"#;
+        assert!(
+            scalar(store, null).await > 0,
+            "{name}: some NULL bulk actions"
+        );
+
+        // Other columns the upstream often leaves NULL.
+        for column in ["region", "idempotencyKeyOptions", "idempotencyKey", "ttl"] {
+            let sql = format!(r#"SELECT count(*) FROM "TaskRun" WHERE "{column}" IS NULL"#);
+            assert!(scalar(store, &sql).await > 0, "{name}: NULL {column}");
+        }
+        let run_ids = r#"SELECT count(*) FROM "BatchTaskRun" WHERE "runIds" IS NULL"#;
+        assert!(scalar(store, run_ids).await > 0, "{name}: some NULL runIds");
+        let listed = r#"SELECT count(*) FROM "BatchTaskRun"
+            WHERE "runIds" IS NOT NULL AND cardinality("runIds") <> "runCount""#;
+        assert_eq!(
+            scalar(store, listed).await,
+            0,
+            "{name}: runIds lists every run"
+        );
+    }
+
+    let [legacy, new] = dbs.stores();
+    let unorganized = r#"SELECT count(*) FROM "TaskRun" WHERE "organizationId" IS NULL"#;
+    assert!(
+        scalar(legacy, unorganized).await > 0,
+        "the oldest LEGACY runs"
+    );
+    assert_eq!(scalar(new, unorganized).await, 0, "NEW runs are all recent");
+    let bulk = r#"SELECT count(*) FROM "TaskRun" WHERE cardinality("bulkActionGroupIds") > 0"#;
+    assert!(scalar(legacy, bulk).await + scalar(new, bulk).await > 0);
+
+    let cp = dbs.control_plane.pool();
+    let empty_display = r#"SELECT count(*) FROM "User" WHERE "displayName" = ''"#;
+    assert!(scalar(cp, empty_display).await > 0);
+    let nameless = r#"SELECT count(*) FROM "User" WHERE name IS NULL AND "displayName" IS NULL"#;
+    assert!(scalar(cp, nameless).await > 0);
+}
+
+#[tokio::test]
+async fn engine_v1_runs_have_their_attempts_and_v2_runs_a_count() {
+    let dbs = Split::create().await;
+    dbs.seed(&small_plan()).await;
+
+    for (name, store) in ["LEGACY", "NEW"].into_iter().zip(dbs.stores()) {
+        for engine in ["V1", "V2"] {
+            let sql = format!(r#"SELECT count(*) FROM "TaskRun" WHERE engine = '{engine}'"#);
+            assert!(scalar(store, &sql).await > 0, "{name}: {engine} runs");
+        }
+        // Attempts belong to V1 runs of the same store and environment, numbered 1..n.
+        let misplaced = r#"SELECT count(*) FROM "TaskRunAttempt" a
+            LEFT JOIN "TaskRun" r ON r.id = a."taskRunId"
+            WHERE r.id IS NULL OR r.engine <> 'V1'
+               OR r."runtimeEnvironmentId" <> a."runtimeEnvironmentId"
+               OR r."lockedToVersionId" <> a."backgroundWorkerId""#;
+        assert_eq!(
+            scalar(store, misplaced).await,
+            0,
+            "{name}: misplaced attempts"
+        );
+        let gaps = r#"SELECT count(*) FROM (SELECT "taskRunId" FROM "TaskRunAttempt"
+            GROUP BY 1 HAVING min(number) <> 1 OR max(number) <> count(*) OR count(*) > 3) g"#;
+        assert_eq!(
+            scalar(store, gaps).await,
+            0,
+            "{name}: attempts numbered 1..n"
+        );
+        // Every V1 run that started has attempts; one that did not has none.
+        let unattempted = r#"SELECT count(*) FROM "TaskRun" r WHERE r.engine = 'V1'
+            AND ("startedAt" IS NOT NULL) <> EXISTS (
+                SELECT 1 FROM "TaskRunAttempt" a WHERE a."taskRunId" = r.id)"#;
+        assert_eq!(scalar(store, unattempted).await, 0, "{name}");
+        let counted = r#"SELECT count(*) FROM "TaskRun"
+            WHERE ("attemptNumber" IS NOT NULL) <> (engine = 'V2' AND "startedAt" IS NOT NULL)"#;
+        assert_eq!(
+            scalar(store, counted).await,
+            0,
+            "{name}: attemptNumber on V2 only"
+        );
+        let completed = r#"SELECT count(*) FROM "TaskRun" r
+            JOIN "TaskRunAttempt" a ON a."taskRunId" = r.id AND a.status = 'COMPLETED'
+            WHERE r.status <> 'COMPLETED_SUCCESSFULLY' OR a.output IS DISTINCT FROM r.output"#;
+        assert_eq!(
+            scalar(store, completed).await,
+            0,
+            "{name}: completed attempts"
+        );
+    }
+    let [legacy, _] = dbs.stores();
+    let retried = r#"SELECT count(*) FROM (SELECT "taskRunId" FROM "TaskRunAttempt"
+        GROUP BY 1 HAVING count(*) > 1) r"#;
+    assert!(
+        scalar(legacy, retried).await > 0,
+        "some V1 runs were retried"
     );
 }

@@ -54,7 +54,12 @@ impl RunOpsTopology {
     /// both stores, once their fingerprints prove they are distinct databases. Every database is
     /// checked for the columns runview reads before anything is served.
     pub async fn connect(settings: &TopologySettings) -> Result<Self, BootError> {
-        let legacy = open_store(&settings.legacy_url, Residency::Legacy, false, &settings.pool)?;
+        let legacy = open_store(
+            &settings.legacy_url,
+            Residency::Legacy,
+            false,
+            &settings.pool,
+        )?;
         let split_new = settings.new_url.as_ref().filter(|_| settings.split);
         let topology = match split_new {
             None => Self::passthrough(legacy),

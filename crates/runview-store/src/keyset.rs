@@ -4,8 +4,8 @@
 //!
 //! ids are compared in the "C" collation, byte by byte as Rust compares `str`, so PostgreSQL's
 //! order and the merge agree whatever collation a database defaults to. The indexes in
-//! `migrations/runops/0002_runview_indexes.sql` have the same key, so a page is an index range
-//! read in index order.
+//! `migrations/recommended/0001_runview_indexes.sql` have the same key, so a page is an index
+//! range read in index order.
 
 use std::collections::HashSet;
 

@@ -92,7 +92,11 @@ impl RunOpsTopology {
 
     /// The primaries configured, for the boot check and pool metrics.
     pub fn primaries(&self) -> Vec<&PgRunStore> {
-        self.primaries.legacy.iter().chain(&self.primaries.new).collect()
+        self.primaries
+            .legacy
+            .iter()
+            .chain(&self.primaries.new)
+            .collect()
     }
 
     /// The store an id's shape points at, then the store to ask when it misses there (split mode

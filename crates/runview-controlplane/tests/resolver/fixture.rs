@@ -13,15 +13,15 @@ use sqlx::PgPool;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 const FIXTURE: &str = r#"
-INSERT INTO "User" ("id", "name", "displayName", "updatedAt") VALUES
-    ('user_ada', 'Ada Lovelace', 'Ada L', now()),
-    ('user_grace', 'Grace Hopper', NULL, now()),
-    ('user_nameless', NULL, NULL, now());
+INSERT INTO "User" ("id", "email", "authenticationMethod", "name", "displayName", "updatedAt") VALUES
+    ('user_ada', 'ada@example.com', 'GITHUB', 'Ada Lovelace', 'Ada L', now()),
+    ('user_grace', 'grace@example.com', 'MAGIC_LINK', 'Grace Hopper', NULL, now()),
+    ('user_nameless', 'nameless@example.com', 'MAGIC_LINK', NULL, NULL, now());
 
-INSERT INTO "OrgMember" ("id", "userId", "updatedAt") VALUES
-    ('member_ada', 'user_ada', now()),
-    ('member_grace', 'user_grace', now()),
-    ('member_nameless', 'user_nameless', now());
+INSERT INTO "OrgMember" ("id", "organizationId", "userId", "updatedAt") VALUES
+    ('member_ada', 'org_1', 'user_ada', now()),
+    ('member_grace', 'org_1', 'user_grace', now()),
+    ('member_nameless', 'org_1', 'user_nameless', now());
 
 INSERT INTO "Organization" ("id", "slug", "title", "updatedAt") VALUES
     ('org_1', 'acme', 'Acme', now()),
@@ -32,23 +32,24 @@ INSERT INTO "Project" ("id", "slug", "name", "externalRef", "organizationId", "u
     ('project_2', 'drills', 'Drills', 'proj_globexglobexglobexgl', 'org_2', now());
 
 INSERT INTO "RuntimeEnvironment"
-    ("id", "slug", "type", "apiKey", "projectId", "organizationId", "parentEnvironmentId",
-     "branchName", "orgMemberId", "updatedAt")
+    ("id", "slug", "type", "apiKey", "pkApiKey", "shortcode", "projectId", "organizationId",
+     "parentEnvironmentId", "branchName", "orgMemberId", "updatedAt")
 VALUES
-    ('env_prod', 'prod', 'PRODUCTION', 'tr_prod_root', 'project_1', 'org_1', NULL, NULL, NULL, now()),
-    ('env_staging', 'staging', 'STAGING', 'tr_stg_root', 'project_1', 'org_1', NULL, NULL, 'member_ada', now()),
-    ('env_preview', 'preview', 'PREVIEW', 'tr_preview_root', 'project_1', 'org_1', NULL, NULL, NULL, now()),
-    ('env_branch', 'preview-feature', 'PREVIEW', 'tr_preview_branch', 'project_1', 'org_1', 'env_preview', 'feature-x', NULL, now()),
-    ('env_dev_ada', 'dev', 'DEVELOPMENT', 'tr_dev_ada', 'project_1', 'org_1', NULL, NULL, 'member_ada', now()),
-    ('env_dev_grace', 'dev', 'DEVELOPMENT', 'tr_dev_grace', 'project_1', 'org_1', NULL, NULL, 'member_grace', now()),
-    ('env_dev_nameless', 'dev', 'DEVELOPMENT', 'tr_dev_nameless', 'project_1', 'org_1', NULL, NULL, 'member_nameless', now()),
-    ('env_dev_gone', 'dev', 'DEVELOPMENT', 'tr_dev_gone', 'project_1', 'org_1', NULL, NULL, 'member_gone', now()),
-    ('env_globex', 'prod', 'PRODUCTION', 'tr_globex', 'project_2', 'org_2', NULL, NULL, NULL, now());
+    ('env_prod', 'prod', 'PRODUCTION', 'tr_prod_root', 'pk_prod_root', 'prod-1', 'project_1', 'org_1', NULL, NULL, NULL, now()),
+    ('env_staging', 'staging', 'STAGING', 'tr_stg_root', 'pk_stg_root', 'stg-1', 'project_1', 'org_1', NULL, NULL, 'member_ada', now()),
+    ('env_preview', 'preview', 'PREVIEW', 'tr_preview_root', 'pk_preview_root', 'preview-1', 'project_1', 'org_1', NULL, NULL, NULL, now()),
+    ('env_branch', 'preview-feature', 'PREVIEW', 'tr_preview_branch', 'pk_preview_branch', 'branch-1', 'project_1', 'org_1', 'env_preview', 'feature-x', NULL, now()),
+    ('env_dev_ada', 'dev', 'DEVELOPMENT', 'tr_dev_ada', 'pk_dev_ada', 'dev-ada', 'project_1', 'org_1', NULL, NULL, 'member_ada', now()),
+    ('env_dev_grace', 'dev', 'DEVELOPMENT', 'tr_dev_grace', 'pk_dev_grace', 'dev-grace', 'project_1', 'org_1', NULL, NULL, 'member_grace', now()),
+    ('env_dev_nameless', 'dev', 'DEVELOPMENT', 'tr_dev_nameless', 'pk_dev_nameless', 'dev-nameless', 'project_1', 'org_1', NULL, NULL, 'member_nameless', now()),
+    ('env_dev_gone', 'dev', 'DEVELOPMENT', 'tr_dev_gone', 'pk_dev_gone', 'dev-gone', 'project_1', 'org_1', NULL, NULL, 'member_gone', now()),
+    ('env_globex', 'prod', 'PRODUCTION', 'tr_globex', 'pk_globex', 'prod-2', 'project_2', 'org_2', NULL, NULL, NULL, now());
 
 INSERT INTO "BackgroundWorker"
-    ("id", "friendlyId", "version", "runtimeEnvironmentId", "projectId", "updatedAt")
+    ("id", "friendlyId", "version", "metadata", "contentHash", "runtimeEnvironmentId", "projectId",
+     "updatedAt")
 VALUES
-    ('worker_1', 'worker_friendly_1', '20250101.1', 'env_prod', 'project_1', now());
+    ('worker_1', 'worker_friendly_1', '20250101.1', '{"tasks":[]}', 'hash_1', 'env_prod', 'project_1', now());
 
 INSERT INTO "TaskSchedule"
     ("id", "friendlyId", "type", "taskIdentifier", "deduplicationKey",
@@ -68,7 +69,7 @@ pub struct Seeded {
 }
 
 pub async fn seeded(settings: ResolverSettings) -> Seeded {
-    let database = TestDatabase::create(&[Schema::ControlPlane]).await;
+    let database = TestDatabase::create(&[Schema::Full]).await;
     sqlx::raw_sql(FIXTURE)
         .execute(database.pool())
         .await

@@ -44,8 +44,10 @@ async fn an_invalidated_absence_is_looked_up_again() {
     let before = resolver.environments(page.clone()).await.expect("first");
     sqlx::query(
         r#"INSERT INTO "RuntimeEnvironment"
-               ("id", "slug", "type", "apiKey", "projectId", "organizationId", "updatedAt")
-           VALUES ('env_new', 'staging-2', 'STAGING', 'tr_new', 'project_1', 'org_1', now())"#,
+               ("id", "slug", "type", "apiKey", "pkApiKey", "shortcode", "projectId",
+                "organizationId", "updatedAt")
+           VALUES ('env_new', 'staging-2', 'STAGING', 'tr_new', 'pk_new', 'stg-2', 'project_1',
+                   'org_1', now())"#,
     )
     .execute(seeded.database.pool())
     .await

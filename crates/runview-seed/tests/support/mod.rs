@@ -17,6 +17,28 @@ pub fn small_plan() -> SeedPlan {
     }
 }
 
+/// Where a store keeps the connections of waitpoints to the runs they blocked.
+pub struct Connections {
+    pub table: &'static str,
+    pub run: &'static str,
+    pub waitpoint: &'static str,
+}
+
+/// LEGACY's and NEW's connection tables, in [`Split::stores`] order.
+pub const CONNECTIONS: [Connections; 2] = [
+    Connections {
+        table: "_WaitpointRunConnections",
+        run: "A",
+        waitpoint: "B",
+    },
+    Connections {
+        table: "WaitpointRunConnection",
+        run: "taskRunId",
+        waitpoint: "waitpointId",
+    },
+];
+
+/// A control plane and LEGACY with the full schema, NEW with the run-ops schema.
 pub struct Split {
     pub control_plane: TestDatabase,
     pub legacy: TestDatabase,
@@ -26,8 +48,8 @@ pub struct Split {
 impl Split {
     pub async fn create() -> Self {
         Self {
-            control_plane: TestDatabase::create(&[Schema::ControlPlane]).await,
-            legacy: TestDatabase::create(&[Schema::RunOps]).await,
+            control_plane: TestDatabase::create(&[Schema::Full]).await,
+            legacy: TestDatabase::create(&[Schema::Full]).await,
             new: TestDatabase::create(&[Schema::RunOps]).await,
         }
     }
@@ -57,20 +79,29 @@ pub async fn count(pool: &PgPool, table: &str) -> u64 {
     scalar(pool, &format!("SELECT count(*) FROM \"{table}\"")).await as u64
 }
 
-/// The control plane's environments (with project and organization), workers and schedules.
+pub async fn table_exists(pool: &PgPool, table: &str) -> bool {
+    sqlx::query_scalar("SELECT to_regclass(quote_ident($1)) IS NOT NULL")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .expect("look the table up")
+}
+
+/// The control plane's environments (with project, organization and type), workers and schedules.
 pub struct ControlPlane {
-    pub environments: HashMap<String, (String, String)>,
+    pub environments: HashMap<String, (String, String, String)>,
     pub workers: HashMap<String, (String, String)>,
     pub schedules: HashMap<String, String>,
 }
 
 impl ControlPlane {
     pub async fn load(pool: &PgPool) -> Self {
-        let environments: Vec<(String, String, String)> =
-            sqlx::query_as(r#"SELECT id, "projectId", "organizationId" FROM "RuntimeEnvironment""#)
-                .fetch_all(pool)
-                .await
-                .expect("environments");
+        let environments: Vec<(String, String, String, String)> = sqlx::query_as(
+            r#"SELECT id, "projectId", "organizationId", type::text FROM "RuntimeEnvironment""#,
+        )
+        .fetch_all(pool)
+        .await
+        .expect("environments");
         let workers: Vec<(String, String, String)> =
             sqlx::query_as(r#"SELECT id, "runtimeEnvironmentId", version FROM "BackgroundWorker""#)
                 .fetch_all(pool)
@@ -84,7 +115,7 @@ impl ControlPlane {
         Self {
             environments: environments
                 .into_iter()
-                .map(|(id, p, o)| (id, (p, o)))
+                .map(|(id, p, o, t)| (id, (p, o, t)))
                 .collect(),
             workers: workers.into_iter().map(|(id, e, v)| (id, (e, v))).collect(),
             schedules: schedules.into_iter().collect(),
@@ -92,9 +123,10 @@ impl ControlPlane {
     }
 }
 
-/// A digest of every row of `table`, in id order.
+/// A digest of every row of `table`, in the order of the rows' text (not every table has ids).
 pub async fn digest(pool: &PgPool, table: &str) -> String {
-    let sql = format!("SELECT md5(string_agg(t::text, E'\\n' ORDER BY t.id)) FROM \"{table}\" t");
+    let sql =
+        format!("SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) FROM \"{table}\" t");
     sqlx::query_scalar(&sql)
         .fetch_one(pool)
         .await

@@ -31,7 +31,7 @@ async fn listed(topology: &RunOpsTopology, query: &BatchListQuery) -> Vec<String
 
 #[tokio::test]
 async fn batch_filters_narrow_the_list_and_other_environments_never_appear() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let ids: Vec<String> = (1..=4).map(cuid).collect();
@@ -95,7 +95,7 @@ async fn batch_filters_narrow_the_list_and_other_environments_never_appear() {
 
 #[tokio::test]
 async fn batch_records_carry_every_column() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let id = cuid(1);
     NewBatch {

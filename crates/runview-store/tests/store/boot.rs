@@ -7,7 +7,7 @@ use crate::support::{CLOSED_PORT_URL, runops_database, topology_settings};
 
 #[tokio::test]
 async fn boot_is_passthrough_without_split_mode_or_a_new_url() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     for (new_url, split) in [(Some(database.url()), false), (None, true)] {
         let settings = topology_settings(database.url(), new_url, split);
         let topology = RunOpsTopology::connect(&settings).await;
@@ -20,7 +20,7 @@ async fn boot_is_passthrough_without_split_mode_or_a_new_url() {
 
 #[tokio::test]
 async fn boot_refuses_two_urls_naming_the_same_database() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let other_spelling = database.url().replacen("127.0.0.1", "localhost", 1);
     let settings = topology_settings(database.url(), Some(&other_spelling), true);
 
@@ -38,7 +38,10 @@ async fn boot_refuses_two_urls_naming_the_same_database() {
 
 #[tokio::test]
 async fn boot_accepts_two_databases_of_one_cluster() {
-    let (legacy, new) = (runops_database().await, runops_database().await);
+    let (legacy, new) = (
+        runops_database(Residency::Legacy).await,
+        runops_database(Residency::New).await,
+    );
     let settings = topology_settings(legacy.url(), Some(new.url()), true);
 
     let topology = RunOpsTopology::connect(&settings)
@@ -55,7 +58,7 @@ async fn boot_accepts_two_databases_of_one_cluster() {
 
 #[tokio::test]
 async fn boot_refuses_when_a_probe_fails() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let settings = topology_settings(database.url(), Some(CLOSED_PORT_URL), true);
 
     let error = RunOpsTopology::connect(&settings).await.err();

@@ -27,7 +27,7 @@ fn child_ids(graph: &RunGraph) -> Vec<&str> {
 
 #[tokio::test]
 async fn find_run_hides_runs_of_other_environments() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::New).await;
     let store = store_over(&database, Residency::New);
     let id = runops_id(1);
     NewRun {
@@ -56,7 +56,7 @@ async fn find_run_hides_runs_of_other_environments() {
 
 #[tokio::test]
 async fn children_are_ordered_by_creation_and_capped() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let store = store_over(&database, Residency::Legacy);
     let (busy_parent, parent_of_three) = (cuid(1), cuid(2));
@@ -117,7 +117,7 @@ async fn children_are_ordered_by_creation_and_capped() {
 
 #[tokio::test]
 async fn parent_and_root_come_with_the_run() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let store = store_over(&database, Residency::Legacy);
     let (root, parent, id) = (cuid(1), cuid(2), cuid(3));
@@ -157,7 +157,7 @@ async fn parent_and_root_come_with_the_run() {
 
 #[tokio::test]
 async fn bodies_are_read_only_for_the_full_view_and_the_run_itself() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let store = store_over(&database, Residency::Legacy);
     let (parent, id) = (cuid(1), cuid(2));
@@ -200,7 +200,7 @@ async fn bodies_are_read_only_for_the_full_view_and_the_run_itself() {
 
 #[tokio::test]
 async fn the_error_and_the_users_idempotency_key_are_extracted() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let store = store_over(&database, Residency::Legacy);
     let (failed, crashed, keyed) = (cuid(1), cuid(2), cuid(3));

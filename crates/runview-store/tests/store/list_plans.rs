@@ -105,7 +105,7 @@ async fn check_plans(
 
 #[tokio::test]
 async fn run_pages_are_index_ranges_with_no_filter_a_status_filter_or_a_tag_filter() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     insert_bulk_runs(database.pool(), 15_000).await;
     let (window, window_literals) = window();
 
@@ -139,7 +139,7 @@ async fn run_pages_are_index_ranges_with_no_filter_a_status_filter_or_a_tag_filt
 
 #[tokio::test]
 async fn batch_pages_are_index_ranges_with_no_filter_or_a_status_filter() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     insert_bulk_batches(database.pool(), 15_000).await;
     let (window, window_literals) = window();
 
@@ -173,7 +173,7 @@ async fn batch_pages_are_index_ranges_with_no_filter_or_a_status_filter() {
 
 #[tokio::test]
 async fn only_unfiltered_list_statements_stay_prepared() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect(database.url())

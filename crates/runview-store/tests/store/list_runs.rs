@@ -24,7 +24,7 @@ async fn listed(topology: &RunOpsTopology, query: &RunListQuery) -> Vec<String> 
 
 #[tokio::test]
 async fn each_filter_narrows_the_list_to_matching_runs() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = database.pool();
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     let ids: Vec<String> = (1..=14).map(cuid).collect();
@@ -194,7 +194,7 @@ async fn runs_of_other_environments_never_appear() {
 
 #[tokio::test]
 async fn window_bounds_are_inclusive() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     for n in 1..=4u8 {
         let created_second = i32::from(n) * 10;
@@ -225,7 +225,7 @@ async fn window_bounds_are_inclusive() {
 
 #[tokio::test]
 async fn pages_continue_from_a_cursor_in_either_direction() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     // Three runs share second 20, so ids break the tie.
     let seconds = [(1, 10), (2, 20), (3, 20), (4, 20), (5, 30)];
@@ -318,7 +318,7 @@ async fn a_store_that_is_down_fails_the_list_instead_of_halving_it() {
 
 #[tokio::test]
 async fn lists_read_metadata_and_task_kind_but_no_bodies() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let store = store_over(&database, Residency::Legacy);
     let id = cuid(1);
     NewRun {

@@ -11,7 +11,7 @@ use crate::support::runops_database;
 
 /// A store whose read pool holds at most one connection.
 async fn one_connection_store() -> (runview_localdb::testing::TestDatabase, PgRunStore) {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))

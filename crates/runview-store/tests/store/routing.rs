@@ -60,7 +60,7 @@ async fn a_run_missing_from_both_stores_is_none() {
 
 #[tokio::test]
 async fn passthrough_reads_every_id_shape_from_its_one_store() {
-    let database = runops_database().await;
+    let database = runops_database(Residency::Legacy).await;
     let topology = RunOpsTopology::passthrough(store_over(&database, Residency::Legacy));
     run(&runops_id(1)).insert(database.pool()).await;
 
@@ -73,8 +73,11 @@ async fn passthrough_reads_every_id_shape_from_its_one_store() {
 
 #[tokio::test]
 async fn an_unreachable_store_that_must_be_asked_is_unavailable_not_a_miss() {
-    let legacy = runops_database().await;
-    let topology = RunOpsTopology::split(store_over(&legacy, Residency::Legacy), unreachable_store(Residency::New));
+    let legacy = runops_database(Residency::Legacy).await;
+    let topology = RunOpsTopology::split(
+        store_over(&legacy, Residency::Legacy),
+        unreachable_store(Residency::New),
+    );
     let present = cuid(1);
     run(&present).insert(legacy.pool()).await;
 

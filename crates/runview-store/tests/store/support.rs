@@ -40,8 +40,14 @@ pub fn runops_id(n: u8) -> String {
     mint_runops_body(1_760_000_000_000 + u64::from(n), [n; 9], 'e', '1')
 }
 
-pub async fn runops_database() -> TestDatabase {
-    TestDatabase::create(&[Schema::RunOps]).await
+/// A fresh database as the store of `residency` has it: LEGACY's holds the upstream's full schema
+/// (connections in "_WaitpointRunConnections"), NEW's the run-ops schema ("WaitpointRunConnection").
+pub async fn runops_database(residency: Residency) -> TestDatabase {
+    let schema = match residency {
+        Residency::Legacy => Schema::Full,
+        Residency::New => Schema::RunOps,
+    };
+    TestDatabase::create(&[schema]).await
 }
 
 pub fn store_over(database: &TestDatabase, residency: Residency) -> PgRunStore {
@@ -56,8 +62,14 @@ pub struct Split {
 }
 
 pub async fn split() -> Split {
-    let (legacy, new) = (runops_database().await, runops_database().await);
-    let topology = RunOpsTopology::split(store_over(&legacy, Residency::Legacy), store_over(&new, Residency::New));
+    let (legacy, new) = (
+        runops_database(Residency::Legacy).await,
+        runops_database(Residency::New).await,
+    );
+    let topology = RunOpsTopology::split(
+        store_over(&legacy, Residency::Legacy),
+        store_over(&new, Residency::New),
+    );
     Split {
         legacy,
         new,
@@ -76,7 +88,7 @@ impl Split {
 
 /// A split whose `down` store refuses every connection.
 pub async fn split_with_one_down(down: Residency) -> (TestDatabase, RunOpsTopology) {
-    let up = runops_database().await;
+    let up = runops_database(down.other()).await;
     let up_store = store_over(&up, down.other());
     let topology = match down {
         Residency::Legacy => RunOpsTopology::split(unreachable_store(Residency::Legacy), up_store),
@@ -192,14 +204,14 @@ impl NewRun<'_> {
             INSERT INTO "TaskRun" (
                 id, "friendlyId", status, "taskIdentifier", "runtimeEnvironmentId", "projectId",
                 "createdAt", "parentTaskRunId", "rootTaskRunId", payload, output, metadata, error,
-                "idempotencyKey", "idempotencyKeyOptions", "traceId", queue, "updatedAt",
+                "idempotencyKey", "idempotencyKeyOptions", "traceId", "spanId", queue, "updatedAt",
                 "taskVersion", "runTags", "batchId", "scheduleId", "isTest", region,
                 "machinePreset", "bulkActionGroupIds", annotations
             )
             VALUES (
                 $1, 'run_' || $1, $2::"TaskRunStatus", $13, $3, 'proj_1',
                 timestamp '2026-01-01' + make_interval(secs => $4), $5, $6, $7, $8, $9, $10::jsonb,
-                $11, $12::jsonb, 'trace', $14, now(),
+                $11, $12::jsonb, 'trace', 'span', $14, now(),
                 $15, $16, $17, $18, $19, $20, $21, $22, $23::jsonb
             )
             "#,
@@ -219,13 +231,13 @@ impl NewRun<'_> {
         .bind(self.task_identifier)
         .bind(self.queue)
         .bind(self.task_version)
-        .bind(self.tags)
+        .bind(array_or_null(self.tags))
         .bind(self.batch_id)
         .bind(self.schedule_id)
         .bind(self.is_test)
         .bind(self.region)
         .bind(self.machine_preset)
-        .bind(self.bulk_action_ids)
+        .bind(array_or_null(self.bulk_action_ids))
         .bind(self.annotations)
         .execute(pool)
         .await
@@ -233,21 +245,27 @@ impl NewRun<'_> {
     }
 }
 
+/// An empty list as the upstream stores it when it has nothing to put there: NULL.
+fn array_or_null<'a>(items: &'a [&'a str]) -> Option<&'a [&'a str]> {
+    (!items.is_empty()).then_some(items)
+}
+
 /// `count` runs `bulk<n>` spread over five environments, in trees of ten: `bulk<10k>` is the
-/// parent and root of the nine runs after it. Statuses cycle through every status, and each run
-/// has one of three tags.
+/// parent and root of the nine runs after it. Statuses cycle through every status; a third of
+/// the runs are untagged (NULL), the others have `tag1` or `tag2`.
 pub async fn insert_bulk_runs(pool: &PgPool, count: i32) {
     sqlx::query(
         r#"
         INSERT INTO "TaskRun" (
             id, "friendlyId", "taskIdentifier", "runtimeEnvironmentId", "projectId", payload,
-            "traceId", queue, "parentTaskRunId", "rootTaskRunId", "createdAt", "updatedAt",
+            "traceId", "spanId", queue, "parentTaskRunId", "rootTaskRunId", "createdAt", "updatedAt",
             status, "runTags"
         )
         SELECT 'bulk' || g, 'run_bulk' || g, 'email/send', 'env_' || (g / 10 % 5), 'proj_1', '{}',
-               'trace', 'task/email/send', tree.root, tree.root,
+               'trace', 'span' || g, 'task/email/send', tree.root, tree.root,
                timestamp '2026-01-01' + make_interval(secs => g), now(),
-               (enum_range(NULL::"TaskRunStatus"))[1 + g % 17], ARRAY['tag' || g % 3]
+               (enum_range(NULL::"TaskRunStatus"))[1 + g % 17],
+               CASE WHEN g % 3 <> 0 THEN ARRAY['tag' || g % 3] END
         FROM generate_series(1, $1) AS g,
              LATERAL (SELECT CASE WHEN g % 10 <> 0 THEN 'bulk' || (g - g % 10) END AS root) AS tree
         "#,

@@ -33,6 +33,7 @@ async fn a_waitpoint_is_read_from_its_home_store_with_every_field() {
         status: "COMPLETED",
         output: Some(r#"{"approved":false}"#),
         output_is_error: true,
+        tags: Some(&["approval", "ops"]),
         ..waitpoint(&id)
     }
     .insert(split.legacy.pool())
@@ -98,7 +99,8 @@ async fn connected_runs_are_the_five_most_recent_of_both_stores() {
     waitpoint(&id).insert(split.new.pool()).await;
     // Creation times interleave the stores: LEGACY's runs at 10, 30, 50, 70 s, NEW's at 20, 40,
     // 60, 80 s, so the newest five take from both and id order would pick others.
-    let legacy_runs: Vec<(String, i32)> = (1..=4).map(|n| (cuid(n), i32::from(n) * 20 - 10)).collect();
+    let legacy_runs: Vec<(String, i32)> =
+        (1..=4).map(|n| (cuid(n), i32::from(n) * 20 - 10)).collect();
     let new_runs: Vec<(String, i32)> = (1..=4).map(|n| (runops_id(n), i32::from(n) * 20)).collect();
     for (store, runs) in [
         (Residency::Legacy, &legacy_runs),
@@ -111,7 +113,7 @@ async fn connected_runs_are_the_five_most_recent_of_both_stores() {
             }
             .insert(split.pool(store))
             .await;
-            connect(split.pool(store), &id, run_id).await;
+            connect(split.pool(store), store, &id, run_id).await;
         }
     }
     // Connected and the newest of all, but the run is not the caller's to see.
@@ -123,7 +125,7 @@ async fn connected_runs_are_the_five_most_recent_of_both_stores() {
     }
     .insert(split.legacy.pool())
     .await;
-    connect(split.legacy.pool(), &id, &foreign).await;
+    connect(split.legacy.pool(), Residency::Legacy, &id, &foreign).await;
 
     let found = find(&split.topology, &id)
         .await

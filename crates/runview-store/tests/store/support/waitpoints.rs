@@ -1,5 +1,6 @@
-//! "Waitpoint" and "WaitpointRunConnection" fixtures.
+//! "Waitpoint" fixtures, and the connections of waitpoints to the runs they blocked.
 
+use runview_core::ids::Residency;
 use sqlx::PgPool;
 
 use super::ENV;
@@ -11,6 +12,8 @@ pub struct NewWaitpoint<'a> {
     pub status: &'a str,
     pub output: Option<&'a str>,
     pub output_is_error: bool,
+    /// None stores NULL, as the upstream does for a token created without tags.
+    pub tags: Option<&'a [&'a str]>,
 }
 
 pub fn waitpoint(id: &str) -> NewWaitpoint<'_> {
@@ -20,12 +23,13 @@ pub fn waitpoint(id: &str) -> NewWaitpoint<'_> {
         status: "PENDING",
         output: None,
         output_is_error: false,
+        tags: None,
     }
 }
 
 impl NewWaitpoint<'_> {
-    /// A MANUAL waitpoint (a token) with a user-provided idempotency key, a reset one, a timeout
-    /// and tags, so that every column has something to read.
+    /// A MANUAL waitpoint (a token) with a user-provided idempotency key, a reset one and a
+    /// timeout, so that every column but the tags has something to read.
     pub async fn insert(&self, pool: &PgPool) {
         sqlx::query(
             r#"
@@ -39,7 +43,7 @@ impl NewWaitpoint<'_> {
                 $1, 'waitpoint_' || $1, 'MANUAL', $2::"WaitpointStatus", $3, 'proj_1',
                 'approval-' || $1, true, timestamp '2026-01-02', 'old-approval',
                 timestamp '2026-01-01 01:00', CASE WHEN $2 = 'COMPLETED' THEN timestamp '2026-01-01 00:30' END,
-                $4, $5, ARRAY['approval', 'ops'], timestamp '2026-01-01', now()
+                $4, $5, $6, timestamp '2026-01-01', now()
             )
             "#,
         )
@@ -48,21 +52,28 @@ impl NewWaitpoint<'_> {
         .bind(self.environment_id)
         .bind(self.output)
         .bind(self.output_is_error)
+        .bind(self.tags)
         .execute(pool)
         .await
         .expect("insert a waitpoint");
     }
 }
 
-/// Records that the waitpoint blocked the run (the row lives in the run's store).
-pub async fn connect(pool: &PgPool, waitpoint_id: &str, run_id: &str) {
-    sqlx::query(
-        r#"INSERT INTO "WaitpointRunConnection" (id, "taskRunId", "waitpointId")
-           VALUES ($1 || ':' || $2, $2, $1)"#,
-    )
-    .bind(waitpoint_id)
-    .bind(run_id)
-    .execute(pool)
-    .await
-    .expect("connect a run to a waitpoint");
+/// Records that the waitpoint blocked the run. The row lives in the run's store, `store`, whose
+/// table it is: LEGACY's "_WaitpointRunConnections" ("A" the run, "B" the waitpoint) or NEW's
+/// "WaitpointRunConnection".
+pub async fn connect(pool: &PgPool, store: Residency, waitpoint_id: &str, run_id: &str) {
+    let sql = match store {
+        Residency::Legacy => r#"INSERT INTO "_WaitpointRunConnections" ("A", "B") VALUES ($2, $1)"#,
+        Residency::New => {
+            r#"INSERT INTO "WaitpointRunConnection" (id, "taskRunId", "waitpointId")
+               VALUES ($1 || ':' || $2, $2, $1)"#
+        }
+    };
+    sqlx::query(sql)
+        .bind(waitpoint_id)
+        .bind(run_id)
+        .execute(pool)
+        .await
+        .expect("connect a run to a waitpoint");
 }

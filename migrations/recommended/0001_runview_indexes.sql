@@ -1,5 +1,6 @@
--- runview's own indexes on the run-ops stores, on top of the upstream's (0001). Each one exists
--- because a plan needs it; crates/runview-store/tests/store/list_plans.rs proves those plans.
+-- runview's own indexes on the run-ops stores, on top of the upstream's (migrations/full for LEGACY,
+-- migrations/runops for NEW); for now the same ones on both. Each one exists because a plan needs
+-- it; crates/runview-store/tests/store/list_plans.rs proves those plans.
 --
 -- List pages walk an environment's records in ("createdAt" DESC, id DESC) order from a keyset
 -- position `("createdAt", id) < ($t, $id)`. ids are compared in the "C" collation, byte by byte,
