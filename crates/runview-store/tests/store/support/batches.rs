@@ -56,10 +56,13 @@ pub async fn insert_bulk_batches(pool: &PgPool, count: i32) {
     sqlx::query(
         r#"
         INSERT INTO "BatchTaskRun" (
-            id, "friendlyId", "runtimeEnvironmentId", status, "createdAt", "updatedAt"
+            id, "friendlyId", "runtimeEnvironmentId", status, "batchVersion", "createdAt",
+            "updatedAt"
         )
         SELECT 'bulkbatch' || g, 'batch_bulkbatch' || g, 'env_' || (g % 5),
                (enum_range(NULL::"BatchTaskRunStatus"))[1 + g % 5],
+               -- Batches of the old engine are a small, old minority.
+               CASE WHEN g % 10 = 0 THEN 'v1' ELSE 'runengine:v2' END,
                timestamp '2026-01-01' + make_interval(secs => g), now()
         FROM generate_series(1, $1) AS g
         "#,
