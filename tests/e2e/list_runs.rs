@@ -168,7 +168,21 @@ async fn every_filter_selects_what_the_databases_hold() {
     .fetch_one(stack.databases.legacy.pool())
     .await
     .expect("a run with a region and a bulk action");
+    // A run without a region of its own displays its worker queue without the `:suffix`.
+    let queue_region: String = sqlx::query_scalar(
+        r#"SELECT split_part("masterQueue", ':', 1) FROM "TaskRun"
+           WHERE "runtimeEnvironmentId" = $1 AND region IS NULL AND "masterQueue" LIKE '%:%' LIMIT 1"#,
+    )
+    .bind(&environment)
+    .fetch_one(stack.databases.legacy.pool())
+    .await
+    .expect("a run whose region comes from a suffixed worker queue");
     let batch_body = demo.new_batch_id.trim_start_matches("batch_").to_owned();
+    let displayed_region = |region: &str| {
+        format!(
+            r#"AND CASE WHEN region <> '' THEN region ELSE split_part("masterQueue", ':', 1) END = '{region}'"#
+        )
+    };
     let cases: Vec<(ListRunsRequest, String)> = vec![
         (
             ListRunsRequest {
@@ -240,11 +254,25 @@ async fn every_filter_selects_what_the_databases_hold() {
                 regions: vec![region.clone()],
                 ..request(&environment)
             },
-            format!("AND region = '{region}'"),
+            displayed_region(&region),
+        ),
+        (
+            ListRunsRequest {
+                regions: vec![queue_region.clone()],
+                ..request(&environment)
+            },
+            displayed_region(&queue_region),
         ),
         (
             ListRunsRequest {
                 bulk_action_id: Some(bulk_action.clone()),
+                ..request(&environment)
+            },
+            format!(r#"AND '{bulk_action}' = ANY("bulkActionGroupIds")"#),
+        ),
+        (
+            ListRunsRequest {
+                bulk_action_id: Some(format!("bulk_{bulk_action}")),
                 ..request(&environment)
             },
             format!(r#"AND '{bulk_action}' = ANY("bulkActionGroupIds")"#),

@@ -167,6 +167,9 @@ pub struct NewRun<'a> {
     pub machine_preset: Option<&'a str>,
     pub bulk_action_ids: &'a [&'a str],
     pub annotations: Option<&'a str>,
+    pub engine: &'a str,
+    pub attempt_number: Option<i32>,
+    pub worker_queue: &'a str,
 }
 
 pub fn run(id: &str) -> NewRun<'_> {
@@ -194,6 +197,9 @@ pub fn run(id: &str) -> NewRun<'_> {
         machine_preset: None,
         bulk_action_ids: &[],
         annotations: None,
+        engine: "V2",
+        attempt_number: None,
+        worker_queue: "main",
     }
 }
 
@@ -206,13 +212,15 @@ impl NewRun<'_> {
                 "createdAt", "parentTaskRunId", "rootTaskRunId", payload, output, metadata, error,
                 "idempotencyKey", "idempotencyKeyOptions", "traceId", "spanId", queue, "updatedAt",
                 "taskVersion", "runTags", "batchId", "scheduleId", "isTest", region,
-                "machinePreset", "bulkActionGroupIds", annotations
+                "machinePreset", "bulkActionGroupIds", annotations, engine, "attemptNumber",
+                "masterQueue"
             )
             VALUES (
                 $1, 'run_' || $1, $2::"TaskRunStatus", $13, $3, 'proj_1',
                 timestamp '2026-01-01' + make_interval(secs => $4), $5, $6, $7, $8, $9, $10::jsonb,
                 $11, $12::jsonb, 'trace', 'span', $14, now(),
-                $15, $16, $17, $18, $19, $20, $21, $22, $23::jsonb
+                $15, $16, $17, $18, $19, $20, $21, $22, $23::jsonb, $24::"RunEngineVersion", $25,
+                $26
             )
             "#,
         )
@@ -239,10 +247,34 @@ impl NewRun<'_> {
         .bind(self.machine_preset)
         .bind(array_or_null(self.bulk_action_ids))
         .bind(self.annotations)
+        .bind(self.engine)
+        .bind(self.attempt_number)
+        .bind(self.worker_queue)
         .execute(pool)
         .await
         .expect("insert a run");
     }
+}
+
+/// `count` "TaskRunAttempt" rows of the run, numbered from 1, as an engine V1 run records them.
+pub async fn insert_attempts(pool: &PgPool, run_id: &str, count: i32) {
+    sqlx::query(
+        r#"
+        INSERT INTO "TaskRunAttempt" (
+            id, number, "friendlyId", "taskRunId", "backgroundWorkerId", "backgroundWorkerTaskId",
+            "runtimeEnvironmentId", "queueId", "updatedAt"
+        )
+        SELECT $1 || ':' || n, n, 'attempt_' || $1 || n, $1, 'worker_1', 'worker_task_1', $2,
+               'queue_1', now()
+        FROM generate_series(1, $3) AS n
+        "#,
+    )
+    .bind(run_id)
+    .bind(ENV)
+    .bind(count)
+    .execute(pool)
+    .await
+    .expect("insert attempts");
 }
 
 /// An empty list as the upstream stores it when it has nothing to put there: NULL.

@@ -12,6 +12,7 @@ pub struct NewBatch<'a> {
     pub created_second: i32,
     pub run_count: i32,
     pub completed: bool,
+    pub batch_version: &'a str,
 }
 
 pub fn batch(id: &str) -> NewBatch<'_> {
@@ -22,6 +23,7 @@ pub fn batch(id: &str) -> NewBatch<'_> {
         created_second: 0,
         run_count: 2,
         completed: false,
+        batch_version: "runengine:v2",
     }
 }
 
@@ -33,7 +35,7 @@ impl NewBatch<'_> {
                 id, "friendlyId", "runtimeEnvironmentId", status, "runCount", "batchVersion",
                 "createdAt", "updatedAt", "completedAt"
             )
-            SELECT $1, 'batch_' || $1, $2, $3::"BatchTaskRunStatus", $4, 'runengine:v2',
+            SELECT $1, 'batch_' || $1, $2, $3::"BatchTaskRunStatus", $4, $7,
                    created, created + interval '1 minute',
                    CASE WHEN $6 THEN created + interval '2 minutes' END
             FROM (SELECT timestamp '2026-01-01' + make_interval(secs => $5) AS created) AS at
@@ -45,6 +47,7 @@ impl NewBatch<'_> {
         .bind(self.run_count)
         .bind(self.created_second)
         .bind(self.completed)
+        .bind(self.batch_version)
         .execute(pool)
         .await
         .expect("insert a batch");
