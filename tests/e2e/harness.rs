@@ -89,8 +89,18 @@ impl TestStack {
     }
 
     pub async fn start_with(config: Config) -> Self {
-        let databases = SeededDatabases::create().await;
-        let server = server::start(&config, &databases.urls())
+        Self::over(SeededDatabases::create().await, config, |_| {}).await
+    }
+
+    /// A server over `databases`, with the URLs `adjust` leaves.
+    pub async fn over(
+        databases: SeededDatabases,
+        config: Config,
+        adjust: impl FnOnce(&mut DatabaseUrls),
+    ) -> Self {
+        let mut urls = databases.urls();
+        adjust(&mut urls);
+        let server = server::start(&config, &urls)
             .await
             .expect("the server starts");
         Self { databases, server }
@@ -128,10 +138,16 @@ impl TestStack {
     }
 
     pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// Stops the server and hands the databases back for another one.
+    pub async fn stop(self) -> SeededDatabases {
         self.server
             .shutdown()
             .await
             .expect("the server stops cleanly");
+        self.databases
     }
 }
 

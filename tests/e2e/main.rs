@@ -10,4 +10,5 @@ mod health;
 mod list_batches;
 mod list_runs;
 mod proxy;
+mod real_schema;
 mod tls;
