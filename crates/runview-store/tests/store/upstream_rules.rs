@@ -144,8 +144,8 @@ async fn the_region_filter_matches_the_region_a_run_displays() {
     let mut queue_matches = vec![suffixed_queue.clone(), empty_region.clone()];
     queue_matches.sort();
     assert_eq!(listed(&["us-nyc-3"]).await, queue_matches);
-    assert_eq!(listed(&["eu-central-1"]).await, [own_region.clone()]);
-    assert_eq!(listed(&["ap-south-1"]).await, [plain_queue.clone()]);
+    assert_eq!(listed(&["eu-central-1"]).await, [own_region]);
+    assert_eq!(listed(&["ap-south-1"]).await, [plain_queue]);
     // The suffix is never part of what a run displays.
     assert_eq!(listed(&["us-nyc-3:scheduled"]).await, Vec::<String>::new());
 }
