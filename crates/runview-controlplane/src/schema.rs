@@ -3,22 +3,7 @@
 
 use runview_pg::ColumnNeed;
 use runview_pg::ColumnType::{Boolean, Enum, Text};
-
-const fn required(
-    table: &'static str,
-    column: &'static str,
-    t: runview_pg::ColumnType,
-) -> ColumnNeed {
-    ColumnNeed::required(table, column, t)
-}
-
-const fn nullable(
-    table: &'static str,
-    column: &'static str,
-    t: runview_pg::ColumnType,
-) -> ColumnNeed {
-    ColumnNeed::nullable(table, column, t)
-}
+use runview_pg::columns::{nullable, required};
 
 /// Every control-plane column the resolver reads.
 pub const COLUMN_NEEDS: &[ColumnNeed] = &[

@@ -18,6 +18,11 @@ pub use schema_check::{
     missing_indexes, schema_mismatches,
 };
 
+/// Declaring the columns a crate reads: `required("TaskRun", "id", Text)`.
+pub mod columns {
+    pub use crate::schema_check::{nullable, required};
+}
+
 /// How a pool waits. Both timeouts are short on purpose: a caller's deadline is usually a few
 /// seconds, and a database that cannot answer within them is better reported as unavailable.
 #[derive(Clone, Debug)]

@@ -56,33 +56,29 @@ pub struct ColumnNeed {
     pub nulls: Nulls,
 }
 
-impl ColumnNeed {
-    /// A column read as optional.
-    pub const fn nullable(
-        table: &'static str,
-        column: &'static str,
-        column_type: ColumnType,
-    ) -> Self {
-        Self {
-            table,
-            column,
-            column_type,
-            nulls: Nulls::Allowed,
-        }
+/// A column read as optional.
+pub const fn nullable(
+    table: &'static str,
+    column: &'static str,
+    column_type: ColumnType,
+) -> ColumnNeed {
+    ColumnNeed {
+        table,
+        column,
+        column_type,
+        nulls: Nulls::Allowed,
     }
+}
 
-    /// A column read as a plain value: NOT NULL is part of what runview needs.
-    pub const fn required(
-        table: &'static str,
-        column: &'static str,
-        column_type: ColumnType,
-    ) -> Self {
-        Self {
-            table,
-            column,
-            column_type,
-            nulls: Nulls::Refused,
-        }
+/// A column read as a plain value: NOT NULL is part of what runview needs.
+pub const fn required(
+    table: &'static str,
+    column: &'static str,
+    column_type: ColumnType,
+) -> ColumnNeed {
+    ColumnNeed {
+        nulls: Nulls::Refused,
+        ..nullable(table, column, column_type)
     }
 }
 
@@ -317,9 +313,8 @@ pub async fn missing_indexes<'i>(
 mod tests {
     use super::*;
 
-    const TAGS: ColumnNeed = ColumnNeed::nullable("TaskRun", "runTags", ColumnType::TextArray);
-    const STATUS: ColumnNeed =
-        ColumnNeed::required("TaskRun", "status", ColumnType::Enum("TaskRunStatus"));
+    const TAGS: ColumnNeed = nullable("TaskRun", "runTags", ColumnType::TextArray);
+    const STATUS: ColumnNeed = required("TaskRun", "status", ColumnType::Enum("TaskRunStatus"));
 
     fn column(table: &str, name: &str, data_type: &str, udt: &str, nullable: bool) -> FoundColumn {
         FoundColumn {

@@ -6,23 +6,8 @@ use runview_core::ids::Residency;
 use runview_pg::ColumnType::{
     Boolean, DoublePrecision, Enum, Integer, Jsonb, Text, TextArray, Timestamp,
 };
+use runview_pg::columns::{nullable, required};
 use runview_pg::{ColumnNeed, RecommendedIndex};
-
-const fn required(
-    table: &'static str,
-    column: &'static str,
-    column_type: runview_pg::ColumnType,
-) -> ColumnNeed {
-    ColumnNeed::required(table, column, column_type)
-}
-
-const fn nullable(
-    table: &'static str,
-    column: &'static str,
-    column_type: runview_pg::ColumnType,
-) -> ColumnNeed {
-    ColumnNeed::nullable(table, column, column_type)
-}
 
 /// Both stores: runs (as GetRun and ListRuns read and filter them), V1 attempts, waitpoints and
 /// batches.

@@ -15,8 +15,8 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 const FIXTURE: &str = r#"
 INSERT INTO "User" ("id", "email", "authenticationMethod", "name", "displayName", "updatedAt") VALUES
     ('user_ada', 'ada@example.com', 'GITHUB', 'Ada Lovelace', 'Ada L', now()),
-    ('user_grace', 'grace@example.com', 'MAGIC_LINK', 'Grace Hopper', NULL, now()),
-    ('user_nameless', 'nameless@example.com', 'MAGIC_LINK', NULL, NULL, now());
+    ('user_grace', 'grace@example.com', 'MAGIC_LINK', 'Grace Hopper', '', now()),
+    ('user_nameless', 'nameless@example.com', 'MAGIC_LINK', '', NULL, now());
 
 INSERT INTO "OrgMember" ("id", "organizationId", "userId", "updatedAt") VALUES
     ('member_ada', 'org_1', 'user_ada', now()),

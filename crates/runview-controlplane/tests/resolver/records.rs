@@ -64,6 +64,7 @@ async fn development_owners_show_the_display_name_else_the_name_and_deleted_when
         owner("env_dev_ada"),
         Some(EnvironmentOwner::Named("Ada L".into()))
     );
+    // An empty display name counts as none.
     assert_eq!(
         owner("env_dev_grace"),
         Some(EnvironmentOwner::Named("Grace Hopper".into()))
