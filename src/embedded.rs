@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use runview_localdb::{LocalPostgres, Schema};
-use runview_seed::{DemoHighlights, SeedPlan, SeedTargets};
+use runview_localdb::LocalPostgres;
+use runview_seed::{DemoHighlights, DeploymentUrls, SeedPlan};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
@@ -56,33 +56,27 @@ async fn seed_and_serve(
     }
     maintenance.close().await;
 
-    let control_plane = PgPool::connect(&postgres.url(CONTROL_PLANE_DB)).await?;
-    let legacy = PgPool::connect(&postgres.url(LEGACY_DB)).await?;
-    let new = PgPool::connect(&postgres.url(NEW_DB)).await?;
-    runview_localdb::apply_schema(&control_plane, Schema::Full).await?;
-    runview_localdb::apply_schema(&legacy, Schema::Full).await?;
-    runview_localdb::apply_schema(&new, Schema::RunOps).await?;
+    let (control_plane, legacy, new) = (
+        postgres.url(CONTROL_PLANE_DB),
+        postgres.url(LEGACY_DB),
+        postgres.url(NEW_DB),
+    );
     let plan = SeedPlan::demo(chrono::Utc::now());
     tracing::info!(runs = plan.runs, "seeding demo data");
-    let report = runview_seed::seed(
-        SeedTargets {
-            control_plane: &control_plane,
-            legacy: &legacy,
-            new: &new,
-        },
-        &plan,
-    )
-    .await
-    .context("cannot seed the demo data")?;
-    for pool in [control_plane, legacy, new] {
-        pool.close().await;
-    }
+    let urls = DeploymentUrls {
+        control_plane: &control_plane,
+        legacy: &legacy,
+        new: &new,
+    };
+    let report = runview_seed::create_and_seed(urls, &plan)
+        .await
+        .context("cannot seed the demo data")?;
 
     let urls = DatabaseUrls {
-        control_plane: SecretString::from(postgres.url(CONTROL_PLANE_DB)),
+        control_plane: SecretString::from(control_plane),
         control_plane_primary: None,
-        legacy: SecretString::from(postgres.url(LEGACY_DB)),
-        new: Some(SecretString::from(postgres.url(NEW_DB))),
+        legacy: SecretString::from(legacy),
+        new: Some(SecretString::from(new)),
         legacy_primary: None,
         new_primary: None,
     };

@@ -5,12 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use runview_localdb::Schema;
-use runview_seed::{SeedPlan, SeedReport, SeedTargets};
-use sqlx::PgPool;
+use runview_seed::{Deployment, DeploymentUrls, SeedPlan, SeedReport};
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
@@ -45,77 +42,16 @@ pub struct SeedArgs {
     pub create_schema: bool,
 }
 
-/// The three targets, with one pool per distinct URL so that a repeated URL is one database.
-struct Databases {
-    pools: Vec<(String, PgPool)>,
-    control_plane: usize,
-    legacy: usize,
-    new: usize,
-}
-
-impl Databases {
-    async fn connect(args: &SeedArgs) -> anyhow::Result<Self> {
-        let legacy = args.legacy_database_url.clone();
-        let control_plane = args
-            .control_plane_database_url
-            .clone()
-            .unwrap_or_else(|| legacy.clone());
-        let new = args
-            .new_database_url
-            .clone()
-            .unwrap_or_else(|| legacy.clone());
-        let mut pools: Vec<(String, PgPool)> = Vec::new();
-        let mut index_of = async |url: String, role: &str| -> anyhow::Result<usize> {
-            if let Some(found) = pools.iter().position(|(known, _)| *known == url) {
-                return Ok(found);
-            }
-            // Named by role, never by URL: URLs may carry passwords.
-            let pool = PgPool::connect(&url)
-                .await
-                .with_context(|| format!("cannot connect to the {role} database"))?;
-            pools.push((url, pool));
-            Ok(pools.len() - 1)
-        };
-        let control_plane = index_of(control_plane, "control-plane").await?;
-        let legacy = index_of(legacy, "LEGACY").await?;
-        let new = index_of(new, "NEW").await?;
-        Ok(Self {
-            pools,
-            control_plane,
-            legacy,
-            new,
-        })
-    }
-
-    fn pool(&self, index: usize) -> &PgPool {
-        &self.pools[index].1
-    }
-
-    /// One schema per database: the full schema for the control plane and LEGACY (one database
-    /// in production and in passthrough), NEW's run-ops schema for a NEW database of its own.
-    async fn create_schemas(&self) -> anyhow::Result<()> {
-        let mut full = vec![self.control_plane];
-        if self.legacy != self.control_plane {
-            full.push(self.legacy);
-        }
-        for index in full {
-            runview_localdb::apply_schema(self.pool(index), Schema::Full)
-                .await
-                .context("cannot create the full schema")?;
-        }
-        if self.new != self.control_plane && self.new != self.legacy {
-            runview_localdb::apply_schema(self.pool(self.new), Schema::RunOps)
-                .await
-                .context("cannot create the run-ops schema")?;
-        }
-        Ok(())
-    }
-}
-
 pub async fn run(args: &SeedArgs) -> anyhow::Result<()> {
-    let databases = Databases::connect(args).await?;
+    let legacy = args.legacy_database_url.as_str();
+    let urls = DeploymentUrls {
+        control_plane: args.control_plane_database_url.as_deref().unwrap_or(legacy),
+        legacy,
+        new: args.new_database_url.as_deref().unwrap_or(legacy),
+    };
+    let deployment = Deployment::connect(urls).await?;
     if args.create_schema {
-        databases.create_schemas().await?;
+        deployment.create_schemas().await?;
     }
     let plan = SeedPlan {
         seed: args.seed,
@@ -124,20 +60,15 @@ pub async fn run(args: &SeedArgs) -> anyhow::Result<()> {
         extra_organizations: args.extra_organizations,
         ..SeedPlan::demo(chrono::Utc::now())
     };
-    let targets = SeedTargets {
-        control_plane: databases.pool(databases.control_plane),
-        legacy: databases.pool(databases.legacy),
-        new: databases.pool(databases.new),
-    };
     let started = Instant::now();
     let written = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(args.runs as u64);
     let ticker = tokio::spawn(follow(bar.clone(), Arc::clone(&written)));
-    let seeded = runview_seed::seed_with_progress(targets, &plan, &written).await;
+    let seeded = deployment.seed(&plan, &written).await;
     ticker.abort();
     bar.finish_and_clear();
-    let report = seeded.context("seeding failed")?;
-    print_report(&report, started.elapsed());
+    deployment.close().await;
+    print_report(&seeded?, started.elapsed());
     Ok(())
 }
 

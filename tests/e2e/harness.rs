@@ -6,9 +6,8 @@ use std::time::Duration;
 use runview::config::{Config, Flags};
 use runview::proto::read_service_client::ReadServiceClient;
 use runview::server::{self, DatabaseUrls, RunningServer};
-use runview_localdb::Schema;
 use runview_localdb::testing::TestDatabase;
-use runview_seed::{DemoHighlights, SeedPlan, SeedTargets};
+use runview_seed::{DemoHighlights, SeedPlan};
 use secrecy::SecretString;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
@@ -39,29 +38,17 @@ pub struct SeededDatabases {
 
 impl SeededDatabases {
     pub async fn create() -> Self {
-        let (control_plane, legacy, new) = tokio::join!(
-            TestDatabase::create(&[Schema::Full]),
-            TestDatabase::create(&[Schema::Full]),
-            TestDatabase::create(&[Schema::RunOps]),
-        );
         let plan = SeedPlan {
             runs: TEST_RUNS,
             new_share: 0.5,
             ..SeedPlan::demo(chrono::Utc::now())
         };
-        let targets = SeedTargets {
-            control_plane: control_plane.pool(),
-            legacy: legacy.pool(),
-            new: new.pool(),
-        };
-        let report = runview_seed::seed(targets, &plan)
-            .await
-            .expect("the demo data seeds");
+        let seeded = runview_seed::testing::SeededDatabases::create(&plan).await;
         Self {
-            control_plane,
-            legacy,
-            new,
-            demo: report.highlights,
+            control_plane: seeded.control_plane,
+            legacy: seeded.legacy,
+            new: seeded.new,
+            demo: seeded.report.highlights,
         }
     }
 

@@ -4,9 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use runview_localdb::{LocalPostgres, Schema};
-use runview_seed::{SeedPlan, SeedTargets};
+use runview_localdb::LocalPostgres;
+use runview_seed::{Deployment, DeploymentUrls, SeedPlan};
 use sqlx::{Connection, PgConnection, PgPool};
 
 /// Settings for a benchmark rather than for a test: the dataset fits in shared buffers, as the
@@ -134,17 +133,14 @@ pub async fn seed(
         server.recreate(name).await?;
     }
     let urls: Vec<String> = used.iter().map(|name| server.url(name)).collect();
-    let control_plane = PgPool::connect(&urls[0]).await?;
-    let legacy = PgPool::connect(&urls[1]).await?;
-    let new = match urls.get(2) {
-        Some(url) => PgPool::connect(url).await?,
-        None => legacy.clone(),
-    };
-    runview_localdb::apply_schema(&control_plane, Schema::Full).await?;
-    runview_localdb::apply_schema(&legacy, Schema::Full).await?;
-    if split {
-        runview_localdb::apply_schema(&new, Schema::RunOps).await?;
-    }
+    // Without a NEW database every run lands in LEGACY, which is then also NEW.
+    let deployment = Deployment::connect(DeploymentUrls {
+        control_plane: &urls[0],
+        legacy: &urls[1],
+        new: urls.get(2).unwrap_or(&urls[1]),
+    })
+    .await?;
+    deployment.create_schemas().await?;
 
     let plan = SeedPlan {
         runs,
@@ -152,12 +148,7 @@ pub async fn seed(
     };
     let started = Instant::now();
     let written = AtomicU64::new(0);
-    let targets = SeedTargets {
-        control_plane: &control_plane,
-        legacy: &legacy,
-        new: &new,
-    };
-    let seeding = runview_seed::seed_with_progress(targets, &plan, &written);
+    let seeding = deployment.seed(&plan, &written);
     let progress = async {
         loop {
             tokio::time::sleep(Duration::from_secs(10)).await;
@@ -168,11 +159,14 @@ pub async fn seed(
         }
     };
     tokio::select! {
-        seeded = seeding => { seeded.context("seeding failed")?; }
+        seeded = seeding => { seeded?; }
         () = progress => unreachable!("the progress loop never ends"),
     }
+    deployment.close().await;
     let seeded_in = started.elapsed();
+    let legacy = PgPool::connect(&urls[1]).await?;
     let environment_id = largest_environment(&legacy).await?;
+    legacy.close().await;
     Ok(Dataset {
         runs,
         control_plane: urls[0].clone(),

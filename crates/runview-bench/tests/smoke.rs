@@ -9,9 +9,8 @@ use runview::config::{Config, Flags};
 use runview::server::{self, DatabaseUrls};
 use runview_load::config::{GhzConfig, LoadOptions};
 use runview_load::ids::{self, Kind};
-use runview_localdb::Schema;
-use runview_localdb::testing::TestDatabase;
-use runview_seed::{SeedPlan, SeedTargets};
+use runview_seed::SeedPlan;
+use runview_seed::testing::SeededDatabases;
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
@@ -37,24 +36,17 @@ async fn load(host: SocketAddr, method: &str, data: Value) -> runview_load::repo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_run_and_list_runs_answer_ok_under_load() {
-    let (control_plane, legacy, new) = tokio::join!(
-        TestDatabase::create(&[Schema::Full]),
-        TestDatabase::create(&[Schema::Full]),
-        TestDatabase::create(&[Schema::RunOps]),
-    );
     let plan = SeedPlan {
         runs: 1_000,
         new_share: 0.5,
         ..SeedPlan::demo(chrono::Utc::now())
     };
-    let targets = SeedTargets {
-        control_plane: control_plane.pool(),
-        legacy: legacy.pool(),
-        new: new.pool(),
-    };
-    let seeded = runview_seed::seed(targets, &plan)
-        .await
-        .expect("the data seeds");
+    let SeededDatabases {
+        control_plane,
+        legacy,
+        new,
+        report: seeded,
+    } = SeededDatabases::create(&plan).await;
     let environment = seeded.highlights.production_environment_id;
 
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));

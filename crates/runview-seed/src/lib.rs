@@ -13,6 +13,7 @@ mod batch;
 mod catalog;
 mod control_plane;
 mod copy;
+mod deployment;
 mod layout;
 mod plan;
 mod reservoir;
@@ -20,6 +21,8 @@ mod run;
 mod schema;
 mod showcase;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod values;
 mod waitpoints;
 
@@ -38,6 +41,7 @@ use crate::stream::{Store, StoreGenerator};
 use crate::waitpoints::{TokenHighlights, generate_tokens};
 
 pub use crate::control_plane::ControlPlaneCounts;
+pub use crate::deployment::{Deployment, DeploymentError, DeploymentUrls, create_and_seed};
 pub use crate::plan::SeedPlan;
 
 /// The databases to seed. Passthrough works: `legacy` and `control_plane` may be the same pool,

@@ -2,9 +2,8 @@
 
 mod support;
 
-use runview_localdb::Schema;
 use runview_localdb::testing::TestDatabase;
-use runview_seed::{SeedTargets, seed};
+use runview_seed::{DeploymentUrls, create_and_seed};
 
 use support::{CONNECTIONS, ControlPlane, Split, count, digest, scalar, small_plan, table_exists};
 
@@ -352,14 +351,17 @@ async fn seeding_is_deterministic_for_a_seed() {
 
 #[tokio::test]
 async fn passthrough_seeds_everything_into_one_database() {
-    let db = TestDatabase::create(&[Schema::Full]).await;
+    // Empty: one URL named for every role gets the full schema once, then every row.
+    let db = TestDatabase::create(&[]).await;
     let plan = small_plan();
-    let targets = SeedTargets {
-        control_plane: db.pool(),
-        legacy: db.pool(),
-        new: db.pool(),
+    let urls = DeploymentUrls {
+        control_plane: db.url(),
+        legacy: db.url(),
+        new: db.url(),
     };
-    let report = seed(targets, &plan).await.expect("seeding succeeds");
+    let report = create_and_seed(urls, &plan)
+        .await
+        .expect("seeding succeeds");
 
     assert_eq!(count(db.pool(), "TaskRun").await, plan.runs as u64);
     assert_eq!(report.runs_legacy + report.runs_new, plan.runs as u64);
