@@ -230,7 +230,9 @@ impl<K: Kind> KindCache<K> {
             let epoch = self.epochs.current();
             let loaded_at = Instant::now();
             self.counters.load();
-            let found = kind::load::<K>(&self.pool, &keys).await?;
+            let found = kind::load::<K>(&self.pool, &keys).await;
+            self.counters.load_took(loaded_at.elapsed(), found.is_ok());
+            let found = found?;
             Ok(Arc::new(Loaded {
                 found: found
                     .into_iter()

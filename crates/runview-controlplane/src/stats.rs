@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use metrics::counter;
+use metrics::{counter, histogram};
 
 use crate::InvalidationScope;
 
@@ -66,6 +66,17 @@ impl Counters {
     pub(crate) fn load(&self) {
         self.loads.fetch_add(1, Ordering::Relaxed);
         counter!("runview_control_plane_loads_total", "kind" => self.kind).increment(1);
+    }
+
+    /// How long one load statement took, whether it answered or failed: a slow control plane
+    /// shows here before it shows in request latency.
+    pub(crate) fn load_took(&self, took: std::time::Duration, answered: bool) {
+        histogram!(
+            "runview_control_plane_load_duration_seconds",
+            "kind" => self.kind,
+            "outcome" => if answered { "ok" } else { "error" },
+        )
+        .record(took.as_secs_f64());
     }
 
     fn lookups(&self, tally: &AtomicU64, result: &'static str, keys: u64) {

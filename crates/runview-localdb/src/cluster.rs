@@ -90,7 +90,7 @@ impl Cluster {
                 // under the real name.
                 let discarded = sibling(&self.data_dir, DISCARDED_SUFFIX);
                 fs::rename(&self.data_dir, &discarded)
-                    .map_err(|e| io_error("moving aside", &self.data_dir, e))?;
+                    .map_err(|e| LocalDbError::io_at("moving aside", &self.data_dir, e))?;
                 remove_if_present(&discarded)?;
                 self.initdb()
             }
@@ -101,7 +101,7 @@ impl Cluster {
         let mut entries = match fs::read_dir(&self.data_dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(DataDirState::Missing),
-            Err(e) => return Err(io_error("reading", &self.data_dir, e)),
+            Err(e) => return Err(LocalDbError::io_at("reading", &self.data_dir, e)),
         };
         if entries.next().is_none() {
             return Ok(DataDirState::Replaceable);
@@ -125,9 +125,9 @@ impl Cluster {
         let parent = self.data_dir.parent().unwrap_or(Path::new("/"));
         self.user.create_dir_all(parent)?;
         let staging = sibling(&self.data_dir, STAGING_SUFFIX);
-        fs::create_dir(&staging).map_err(|e| io_error("creating", &staging, e))?;
+        fs::create_dir(&staging).map_err(|e| LocalDbError::io_at("creating", &staging, e))?;
         fs::set_permissions(&staging, fs::Permissions::from_mode(0o700))
-            .map_err(|e| io_error("restricting", &staging, e))?;
+            .map_err(|e| LocalDbError::io_at("restricting", &staging, e))?;
         self.user.take_ownership(&staging)?;
 
         tracing::info!(data_dir = %self.data_dir.display(), "initializing a private PostgreSQL cluster");
@@ -149,8 +149,9 @@ impl Cluster {
             .append(true)
             .open(&config)
             .and_then(|mut file| writeln!(file, "\n{}", include_line()))
-            .map_err(|e| io_error("extending", &config, e))?;
-        fs::rename(&staging, &self.data_dir).map_err(|e| io_error("moving into place", &staging, e))
+            .map_err(|e| LocalDbError::io_at("extending", &config, e))?;
+        fs::rename(&staging, &self.data_dir)
+            .map_err(|e| LocalDbError::io_at("moving into place", &staging, e))
     }
 
     /// A private throwaway server: reachable only through its own socket, durability traded for
@@ -168,7 +169,7 @@ impl Cluster {
             socket_dir = config_string(&self.data_dir.to_string_lossy()),
         );
         let path = self.data_dir.join(RUNTIME_SETTINGS);
-        fs::write(&path, settings).map_err(|e| io_error("writing", &path, e))?;
+        fs::write(&path, settings).map_err(|e| LocalDbError::io_at("writing", &path, e))?;
         self.user.take_ownership(&path)
     }
 }
@@ -183,7 +184,7 @@ fn include_line() -> String {
 
 fn remove_if_present(dir: &Path) -> Result<(), LocalDbError> {
     match fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(io_error("removing", dir, e)),
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(LocalDbError::io_at("removing", dir, e)),
         _ => Ok(()),
     }
 }
@@ -198,8 +199,4 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 /// A string literal of postgresql.conf.
 fn config_string(value: &str) -> String {
     format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
-}
-
-pub(crate) fn io_error(action: &str, path: &Path, cause: std::io::Error) -> LocalDbError {
-    LocalDbError::io(format!("{action} {}", path.display()), cause)
 }

@@ -1,5 +1,5 @@
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why the private PostgreSQL could not be prepared, started, stopped or used.
 #[derive(Debug, thiserror::Error)]
@@ -76,5 +76,10 @@ impl LocalDbError {
             context: context.into(),
             cause,
         }
+    }
+
+    /// A file-system `action` ("reading", "removing") on `path` that failed.
+    pub(crate) fn io_at(action: &str, path: &Path, cause: io::Error) -> Self {
+        Self::io(format!("{action} {}", path.display()), cause)
     }
 }

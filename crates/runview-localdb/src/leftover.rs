@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::LocalDbError;
-use crate::cluster::{Cluster, io_error, socket_path};
+use crate::cluster::{Cluster, socket_path};
 use crate::pg_ctl::StopMode;
 use crate::process::{ProcessState, postmaster_pid, process_state, wait_until};
 
@@ -61,7 +61,7 @@ impl Cluster {
         for lock in [self.data_dir.join("postmaster.pid"), socket_lock.into()] {
             match fs::remove_file(&lock) {
                 Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(io_error("removing", &lock, e));
+                    return Err(LocalDbError::io_at("removing", &lock, e));
                 }
                 _ => {}
             }

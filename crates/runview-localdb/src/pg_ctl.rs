@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::LocalDbError;
-use crate::cluster::{Cluster, io_error};
+use crate::cluster::Cluster;
 use crate::process::{ProcessState, postmaster_pid, process_state, wait_for_exit};
 
 /// Seconds pg_ctl waits for the server to come up or go down.
@@ -55,7 +55,7 @@ impl Cluster {
             .create(true)
             .append(true)
             .open(&log)
-            .map_err(|e| io_error("creating", &log, e))?;
+            .map_err(|e| LocalDbError::io_at("creating", &log, e))?;
         self.user.take_ownership(&log)?;
 
         let mut start = self.pg_ctl("start");

@@ -9,7 +9,6 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
 use crate::LocalDbError;
-use crate::cluster::io_error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProcessState {
@@ -47,7 +46,7 @@ pub(crate) fn postmaster_pid(data_dir: &Path) -> Result<Option<i32>, LocalDbErro
             .next()
             .and_then(|line| line.trim().parse().ok())),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error("reading", &pid_file, e)),
+        Err(e) => Err(LocalDbError::io_at("reading", &pid_file, e)),
     }
 }
 

@@ -1,10 +1,12 @@
 //! GetRun's primary query: a run and its relations from one run-ops store, in one statement.
 
 use runview_core::ids::Residency;
+use runview_core::ports::RunLookup;
 use runview_core::run::{RunGraph, RunRecord};
 use runview_core::{Error, Result};
 
 use crate::run_row::{RunRow, run_columns};
+use crate::store::PgRunStore;
 
 /// The statement GetRun runs against a store, public for plan checks and benchmarks.
 ///
@@ -98,6 +100,24 @@ pub(crate) fn assemble(
         children_truncated,
         store,
     }))
+}
+
+impl PgRunStore {
+    /// The run inside its environment with its parent, root and first children, or `None` when
+    /// this store does not hold it there.
+    pub async fn find_run(&self, lookup: &RunLookup) -> Result<Option<RunGraph>> {
+        let mut lease = self.lease("find_run").await?;
+        // A `&'static str` statement is prepared once per connection and then reused by sqlx.
+        let rows = sqlx::query_as(FIND_RUN_SQL)
+            .bind(lookup.run_id.as_str())
+            .bind(lookup.environment_id.as_str())
+            .bind(lookup.include_bodies)
+            .bind(i64::from(lookup.children_limit) + 1)
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<RelatedRunRow> = lease.finish(rows)?;
+        assemble(rows, lookup.children_limit, self.residency())
+    }
 }
 
 #[cfg(test)]

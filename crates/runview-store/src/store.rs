@@ -2,12 +2,9 @@
 
 use runview_core::Result;
 use runview_core::ids::Residency;
-use runview_core::ports::RunLookup;
-use runview_core::run::RunGraph;
 use runview_pg::{Lease, ReadPool, map_error};
 use sqlx::{PgConnection, PgPool};
 
-use crate::find_run::{FIND_RUN_SQL, RelatedRunRow, assemble};
 use crate::telemetry::count_query;
 
 /// A run-ops database and the residency it stands for. In passthrough mode the one store is the
@@ -86,22 +83,6 @@ impl PgRunStore {
         count_query(self.residency, operation);
         let lease = self.reads.lease().await?;
         Ok(StoreLease { lease, store: self })
-    }
-
-    /// The run inside its environment with its parent, root and first children, or `None` when
-    /// this store does not hold it there.
-    pub async fn find_run(&self, lookup: &RunLookup) -> Result<Option<RunGraph>> {
-        let mut lease = self.lease("find_run").await?;
-        // A `&'static str` statement is prepared once per connection and then reused by sqlx.
-        let rows = sqlx::query_as(FIND_RUN_SQL)
-            .bind(lookup.run_id.as_str())
-            .bind(lookup.environment_id.as_str())
-            .bind(lookup.include_bodies)
-            .bind(i64::from(lookup.children_limit) + 1)
-            .fetch_all(lease.connection())
-            .await;
-        let rows: Vec<RelatedRunRow> = lease.finish(rows)?;
-        assemble(rows, lookup.children_limit, self.residency)
     }
 }
 

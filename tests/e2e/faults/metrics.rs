@@ -122,6 +122,14 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
             ),
             "{body}"
         );
+        assert!(
+            has_sample(
+                &body,
+                "runview_control_plane_load_duration_seconds_count",
+                &["kind=\"environment\"", "outcome=\"ok\""]
+            ),
+            "every load is timed: {body}"
+        );
 
         let api_keys: Vec<String> =
             sqlx::query_scalar(r#"SELECT "apiKey" FROM "RuntimeEnvironment""#)
