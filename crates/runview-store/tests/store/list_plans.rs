@@ -130,7 +130,7 @@ async fn run_pages_are_index_ranges_with_no_filter_a_status_filter_or_a_tag_filt
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;
 
         let mut by_tag = query.clone();
-        by_tag.filter.tags = vec!["tag1".to_owned()];
+        by_tag.filter.attributes.tags = vec!["tag1".to_owned()];
         let arguments = format!("{head}, '{{tag1}}', 26");
         let sql = list_runs_sql(&by_tag);
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;

@@ -2,7 +2,7 @@
 //! user's idempotency key, the region a run displays, and the old engine's batches.
 
 use runview_core::batch::BatchStatus;
-use runview_core::filter::{BatchFilter, RunFilter};
+use runview_core::filter::{BatchFilter, RunAttributes, RunFilter};
 use runview_core::ids::Residency;
 use runview_core::ports::RunOpsStores;
 use runview_core::run::RunGraph;
@@ -123,7 +123,10 @@ async fn the_region_filter_matches_the_region_a_run_displays() {
     let listed = |regions: &[&str]| {
         let query = runs_query(
             RunFilter {
-                regions: regions.iter().map(|region| (*region).to_owned()).collect(),
+                attributes: RunAttributes {
+                    regions: regions.iter().map(|region| (*region).to_owned()).collect(),
+                    ..RunAttributes::default()
+                },
                 ..no_run_filter()
             },
             10,
