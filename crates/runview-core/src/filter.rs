@@ -2,7 +2,7 @@
 //! a concrete time window.
 //!
 //! Each list keeps the attributes a request filters by unchanged in one struct
-//! ([`RunAttributes`]): the edge fills it once, the presenter's query and
+//! ([`RunAttributes`], [`BatchAttributes`]): the edge fills it once, the presenter's query and
 //! the store's filter embed it, and the page token's fingerprint serializes it whole, so a new
 //! filter of that kind touches only the proto, its conversion and the store's SQL. What the
 //! presenter resolves first (statuses, ids, the time window) stays beside it, once in the query
@@ -63,11 +63,27 @@ pub struct RunListQuery {
     pub page: PageRequest,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchFilter {
+/// The batch attributes a list filters by, as the request gave them; an empty list means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BatchAttributes {
     pub statuses: Vec<BatchStatus>,
     pub batch_id: Option<BatchId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchFilter {
     pub window: TimeWindow,
+    pub attributes: BatchAttributes,
+}
+
+impl BatchFilter {
+    /// Every batch created within `window`: no other condition.
+    pub fn any_in(window: TimeWindow) -> Self {
+        Self {
+            window,
+            attributes: BatchAttributes::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! user's idempotency key, the region a run displays, and the old engine's batches.
 
 use runview_core::batch::BatchStatus;
-use runview_core::filter::{BatchFilter, RunAttributes, RunFilter};
+use runview_core::filter::{BatchAttributes, BatchFilter, RunAttributes, RunFilter};
 use runview_core::ids::Residency;
 use runview_core::ports::RunOpsStores;
 use runview_core::run::RunGraph;
@@ -183,7 +183,10 @@ async fn a_status_filter_leaves_out_batches_of_the_old_engine() {
         [old.clone(), current.clone()]
     );
     let processing = BatchFilter {
-        statuses: vec![BatchStatus::Processing],
+        attributes: BatchAttributes {
+            statuses: vec![BatchStatus::Processing],
+            ..BatchAttributes::default()
+        },
         ..no_batch_filter()
     };
     assert_eq!(listed(processing).await, [current]);
