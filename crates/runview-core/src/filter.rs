@@ -1,26 +1,32 @@
 //! The filters list queries hand to the stores, already resolved: stored statuses, internal ids,
 //! a concrete time window.
+//!
+//! Each list keeps the attributes a request filters by unchanged in one struct
+//! ([`RunAttributes`], [`BatchAttributes`]): the edge fills it once, the presenter's query and
+//! the store's filter embed it, and the page token's fingerprint serializes it whole, so a new
+//! filter of that kind touches only the proto, its conversion and the store's SQL. What the
+//! presenter resolves first (statuses, ids, the time window) stays beside it, once in the query
+//! and once in the filter.
+
+use serde::Serialize;
 
 use crate::batch::BatchStatus;
 use crate::ids::{BatchId, EnvironmentId};
 use crate::page::{PageRequest, TimeWindow};
 use crate::status::TaskRunStatus;
 
-/// Every condition is ANDed; an empty list means "any".
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunFilter {
-    pub statuses: Vec<TaskRunStatus>,
+/// The run attributes a list filters by, as the request gave them; an empty list means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RunAttributes {
     pub task_identifiers: Vec<String>,
     /// Matches taskVersion.
     pub versions: Vec<String>,
     /// Any of these tags.
     pub tags: Vec<String>,
     pub batch_id: Option<BatchId>,
-    /// The internal "TaskSchedule".id.
-    pub schedule_id: Option<String>,
     pub is_test: Option<bool>,
-    pub window: TimeWindow,
     pub queues: Vec<String>,
+    /// Matches the region a run displays.
     pub regions: Vec<String>,
     /// Matches machinePreset.
     pub machines: Vec<String>,
@@ -28,22 +34,24 @@ pub struct RunFilter {
     pub bulk_action_id: Option<String>,
 }
 
+/// Every condition is ANDed; an empty list means "any".
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFilter {
+    pub statuses: Vec<TaskRunStatus>,
+    /// The internal "TaskSchedule".id.
+    pub schedule_id: Option<String>,
+    pub window: TimeWindow,
+    pub attributes: RunAttributes,
+}
+
 impl RunFilter {
     /// Every run created within `window`: no other condition.
     pub fn any_in(window: TimeWindow) -> Self {
         Self {
             statuses: Vec::new(),
-            task_identifiers: Vec::new(),
-            versions: Vec::new(),
-            tags: Vec::new(),
-            batch_id: None,
             schedule_id: None,
-            is_test: None,
             window,
-            queues: Vec::new(),
-            regions: Vec::new(),
-            machines: Vec::new(),
-            bulk_action_id: None,
+            attributes: RunAttributes::default(),
         }
     }
 }
@@ -55,11 +63,27 @@ pub struct RunListQuery {
     pub page: PageRequest,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchFilter {
+/// The batch attributes a list filters by, as the request gave them; an empty list means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BatchAttributes {
     pub statuses: Vec<BatchStatus>,
     pub batch_id: Option<BatchId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchFilter {
     pub window: TimeWindow,
+    pub attributes: BatchAttributes,
+}
+
+impl BatchFilter {
+    /// Every batch created within `window`: no other condition.
+    pub fn any_in(window: TimeWindow) -> Self {
+        Self {
+            window,
+            attributes: BatchAttributes::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

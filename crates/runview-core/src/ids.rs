@@ -106,7 +106,9 @@ fn parse_body(input: &str, expected: &'static str) -> Result<String, IdError> {
 macro_rules! record_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        ///
+        /// Serializes as its internal id (the body).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
         pub struct $name(String);
 
         impl $name {

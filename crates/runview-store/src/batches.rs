@@ -58,13 +58,14 @@ impl TryFrom<BatchRow> for BatchRecord {
 
 fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
     let filter = &query.filter;
+    let attributes = &filter.attributes;
     let mut statement = KeysetStatement::new(
         SELECT_BATCHES,
         &query.environment_id,
         filter.window,
         &query.page,
     );
-    let statuses: Vec<&str> = filter
+    let statuses: Vec<&str> = attributes
         .statuses
         .iter()
         .copied()
@@ -75,7 +76,7 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
         r#"status = ANY($::"BatchTaskRunStatus"[]) AND "batchVersion" <> 'v1'"#,
         any_of(statuses),
     );
-    statement.and("id = $", filter.batch_id.as_ref().map(|id| id.as_str()));
+    statement.and("id = $", attributes.batch_id.as_ref().map(|id| id.as_str()));
     statement
 }
 

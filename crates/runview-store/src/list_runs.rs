@@ -19,6 +19,7 @@ const SELECT_RUNS: &str = concat!("SELECT", run_columns!(), "\nFROM \"TaskRun\" 
 /// Every filter is ANDed; `$` is the filter's value.
 fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
     let filter = &query.filter;
+    let attributes = &filter.attributes;
     let mut statement = KeysetStatement::new(
         SELECT_RUNS,
         &query.environment_id,
@@ -34,34 +35,36 @@ fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
     statement.and(r#"t.status = ANY($::"TaskRunStatus"[])"#, any_of(statuses));
     statement.and(
         r#"t."taskIdentifier" = ANY($)"#,
-        any_of(&filter.task_identifiers),
+        any_of(&attributes.task_identifiers),
     );
-    statement.and(r#"t."taskVersion" = ANY($)"#, any_of(&filter.versions));
-    statement.and(r#"t."runTags" && $"#, any_of(&filter.tags));
+    statement.and(r#"t."taskVersion" = ANY($)"#, any_of(&attributes.versions));
+    statement.and(r#"t."runTags" && $"#, any_of(&attributes.tags));
     statement.and(
         r#"t."batchId" = $"#,
-        filter.batch_id.as_ref().map(|id| id.as_str()),
+        attributes.batch_id.as_ref().map(|id| id.as_str()),
     );
     statement.and(r#"t."scheduleId" = $"#, filter.schedule_id.as_deref());
-    statement.and(r#"t."isTest" = $"#, filter.is_test);
-    statement.and(r#"t.queue = ANY($)"#, any_of(&filter.queues));
+    statement.and(r#"t."isTest" = $"#, attributes.is_test);
+    statement.and(r#"t.queue = ANY($)"#, any_of(&attributes.queues));
     // The region a run displays: its own when set, else its worker queue without the suffix.
     statement.and(
         r#"CASE WHEN t.region <> '' THEN t.region ELSE split_part(t."masterQueue", ':', 1) END = ANY($)"#,
-        any_of(&filter.regions),
+        any_of(&attributes.regions),
     );
-    statement.and(r#"t."machinePreset" = ANY($)"#, any_of(&filter.machines));
+    statement.and(
+        r#"t."machinePreset" = ANY($)"#,
+        any_of(&attributes.machines),
+    );
     statement.and(
         r#"$ = ANY(t."bulkActionGroupIds")"#,
-        filter.bulk_action_id.as_deref(),
+        attributes.bulk_action_id.as_deref(),
     );
     statement
 }
 
 /// The statement [`PgRunStore::list_runs`] sends for `query`, for plan checks. Its parameters are
 /// numbered in this order: environment, window start (when set), window end, cursor createdAt and
-/// id (when set), each filter that is set in the order of [`runview_core::filter::RunFilter`]'s
-/// fields, limit.
+/// id (when set), each filter that is set in the order `statement` above ANDs them, limit.
 pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }

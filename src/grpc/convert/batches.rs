@@ -2,6 +2,7 @@
 
 use runview_core::Error;
 use runview_core::batch::BatchStatus;
+use runview_core::filter::BatchAttributes;
 use runview_core::page::page_size;
 use runview_core::presenter::{BatchListItem, BatchListPage, ListBatchesQuery};
 
@@ -32,14 +33,16 @@ impl TryFrom<pb::ListBatchesRequest> for ListBatchesQuery {
             environment_id: environment_id(&request.environment_id)?,
             page_size: page_size(request.page_size)?,
             page_token: Some(request.page_token).filter(|token| !token.is_empty()),
-            statuses,
-            batch_id: batch_id(request.batch_id)?,
             time: time_filter(
                 request.created_after,
                 request.created_before,
                 request.period,
             )?,
             include_run_counts: request.include_run_counts,
+            attributes: BatchAttributes {
+                statuses,
+                batch_id: batch_id(request.batch_id)?,
+            },
         })
     }
 }

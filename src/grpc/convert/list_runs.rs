@@ -1,6 +1,7 @@
 //! ListRuns: the request into a query, each list item into a `RunSummary`.
 
 use runview_core::Error;
+use runview_core::filter::RunAttributes;
 use runview_core::page::page_size;
 use runview_core::presenter::{ListPage, ListRunsQuery, RunListItem};
 use runview_core::status::{PublicRunStatus, RunFlags, StatusFilterMode};
@@ -59,21 +60,23 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
             page_token: Some(request.page_token).filter(|token| !token.is_empty()),
             statuses,
             status_filter_mode,
-            task_identifiers: filter_values("task_identifiers", request.task_identifiers)?,
-            versions: filter_values("versions", request.versions)?,
-            tags: filter_values("tags", request.tags)?,
-            batch_id: batch_id(request.batch_id)?,
             schedule_id,
-            is_test: request.is_test,
             time: time_filter(
                 request.created_after,
                 request.created_before,
                 request.period,
             )?,
-            queues: filter_values("queues", request.queues)?,
-            regions: filter_values("regions", request.regions)?,
-            machines: filter_values("machines", request.machines)?,
-            bulk_action_id,
+            attributes: RunAttributes {
+                task_identifiers: filter_values("task_identifiers", request.task_identifiers)?,
+                versions: filter_values("versions", request.versions)?,
+                tags: filter_values("tags", request.tags)?,
+                batch_id: batch_id(request.batch_id)?,
+                is_test: request.is_test,
+                queues: filter_values("queues", request.queues)?,
+                regions: filter_values("regions", request.regions)?,
+                machines: filter_values("machines", request.machines)?,
+                bulk_action_id,
+            },
         })
     }
 }
@@ -199,7 +202,7 @@ mod tests {
         assert_eq!(query.statuses, [PublicRunStatus::Waiting]);
         assert_eq!(query.status_filter_mode, StatusFilterMode::Complete);
         assert_eq!(
-            query.batch_id.map(|id| id.friendly()),
+            query.attributes.batch_id.map(|id| id.friendly()),
             Some("batch_clxyz0123456789abcdefghij".to_owned())
         );
         assert_eq!(query.time.period, Some(chrono::TimeDelta::hours(1)));
@@ -265,7 +268,7 @@ mod tests {
                 bulk_action_id: Some(id.into()),
                 ..request()
             })
-            .map(|query| query.bulk_action_id)
+            .map(|query| query.attributes.bulk_action_id)
         };
         assert_eq!(bulk("bulk_cm1abc"), Ok(Some("cm1abc".to_owned())));
         assert_eq!(bulk("cm1abc"), Ok(Some("cm1abc".to_owned())));

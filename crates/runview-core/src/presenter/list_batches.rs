@@ -8,11 +8,11 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::hydration::caller_environment;
-use super::paging::{ListPage, Paging};
-use crate::batch::{BatchRecord, BatchStatus};
+use super::paging::{ListPage, Paging, TimeFingerprint};
+use crate::batch::BatchRecord;
 use crate::control_plane::Environment;
 use crate::error::Result;
-use crate::filter::{BatchFilter, BatchListQuery};
+use crate::filter::{BatchAttributes, BatchFilter, BatchListQuery};
 use crate::ids::{BatchId, EnvironmentId};
 use crate::page::{Keyset, TimeFilter};
 use crate::page_token::{PageTokenSigner, TokenScope};
@@ -24,10 +24,9 @@ pub struct ListBatchesQuery {
     pub environment_id: EnvironmentId,
     pub page_size: usize,
     pub page_token: Option<String>,
-    pub statuses: Vec<BatchStatus>,
-    pub batch_id: Option<BatchId>,
     pub time: TimeFilter,
     pub include_run_counts: bool,
+    pub attributes: BatchAttributes,
 }
 
 #[derive(Clone, Debug)]
@@ -71,9 +70,8 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
         let list = BatchListQuery {
             environment_id: query.environment_id.clone(),
             filter: BatchFilter {
-                statuses: query.statuses.clone(),
-                batch_id: query.batch_id.clone(),
                 window: paging.window,
+                attributes: query.attributes.clone(),
             },
             page: paging.request.clone(),
         };
@@ -123,26 +121,103 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
     }
 }
 
-/// Every filter of the request, as a token binds them.
+/// Every filter of the request, as a token binds them (page size is deliberately absent).
 #[derive(Serialize)]
 struct Fingerprint<'a> {
-    statuses: &'a [BatchStatus],
-    batch_id: Option<&'a str>,
-    created_after: Option<i64>,
-    created_before: Option<i64>,
-    period_ms: Option<i64>,
+    time: TimeFingerprint,
     include_run_counts: bool,
+    attributes: &'a BatchAttributes,
 }
 
 impl<'a> Fingerprint<'a> {
+    /// Names every field of the query, so that a new one cannot be left out unnoticed.
     fn of(query: &'a ListBatchesQuery) -> Self {
+        let ListBatchesQuery {
+            // The scope binds the environment by itself; page size may change between pages; the
+            // token is what the scope verifies.
+            environment_id: _,
+            page_size: _,
+            page_token: _,
+            time,
+            include_run_counts,
+            attributes,
+        } = query;
         Self {
-            statuses: &query.statuses,
-            batch_id: query.batch_id.as_ref().map(BatchId::as_str),
-            created_after: query.time.created_after.map(|at| at.timestamp_millis()),
-            created_before: query.time.created_before.map(|at| at.timestamp_millis()),
-            period_ms: query.time.period.map(|period| period.num_milliseconds()),
-            include_run_counts: query.include_run_counts,
+            time: TimeFingerprint::from(time),
+            include_run_counts: *include_run_counts,
+            attributes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::batch::BatchStatus;
+    use crate::presenter::paging::one_time_filter_each;
+
+    fn unfiltered() -> ListBatchesQuery {
+        ListBatchesQuery {
+            environment_id: EnvironmentId::parse("cm0env0000000000000000001").expect("valid"),
+            page_size: 25,
+            page_token: None,
+            time: TimeFilter::default(),
+            include_run_counts: false,
+            attributes: BatchAttributes::default(),
+        }
+    }
+
+    fn digest(query: &ListBatchesQuery) -> String {
+        TokenScope::new(query.environment_id.as_str(), &Fingerprint::of(query)).filter_digest
+    }
+
+    #[test]
+    fn every_filter_changes_the_token_scope() {
+        // Named without `..`: a new attribute does not compile here until it is covered.
+        let BatchAttributes { statuses, batch_id } = BatchAttributes {
+            statuses: vec![BatchStatus::Processing],
+            batch_id: Some(BatchId::from_stored("cbatch0000000000000000001")),
+        };
+        let by_attribute = [
+            BatchAttributes {
+                statuses,
+                ..BatchAttributes::default()
+            },
+            BatchAttributes {
+                batch_id,
+                ..BatchAttributes::default()
+            },
+        ]
+        .map(|attributes| ListBatchesQuery {
+            attributes,
+            ..unfiltered()
+        });
+        let times = one_time_filter_each().map(|time| ListBatchesQuery {
+            time,
+            ..unfiltered()
+        });
+        let with_run_counts = ListBatchesQuery {
+            include_run_counts: true,
+            ..unfiltered()
+        };
+        let queries: Vec<ListBatchesQuery> = by_attribute
+            .into_iter()
+            .chain(times)
+            .chain([with_run_counts, unfiltered()])
+            .collect();
+        let digests: HashSet<String> = queries.iter().map(digest).collect();
+        assert_eq!(digests.len(), queries.len());
+    }
+
+    #[test]
+    fn page_size_and_token_leave_the_token_scope_alone() {
+        let next_page = ListBatchesQuery {
+            page_size: 100,
+            page_token: Some("token".into()),
+            ..unfiltered()
+        };
+        assert_eq!(digest(&next_page), digest(&unfiltered()));
     }
 }

@@ -7,11 +7,11 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::hydration::caller_environment;
-use super::paging::{ListPage, Paging};
+use super::paging::{ListPage, Paging, TimeFingerprint};
 use crate::control_plane::Environment;
 use crate::error::{Error, Result};
-use crate::filter::{RunFilter, RunListQuery};
-use crate::ids::{BatchId, EnvironmentId, RunId};
+use crate::filter::{RunAttributes, RunFilter, RunListQuery};
+use crate::ids::{EnvironmentId, RunId};
 use crate::packet::Packet;
 use crate::page::{Keyset, TimeFilter};
 use crate::page_token::{PageTokenSigner, TokenScope};
@@ -29,18 +29,10 @@ pub struct ListRunsQuery {
     pub page_token: Option<String>,
     pub statuses: Vec<PublicRunStatus>,
     pub status_filter_mode: StatusFilterMode,
-    pub task_identifiers: Vec<String>,
-    pub versions: Vec<String>,
-    pub tags: Vec<String>,
-    pub batch_id: Option<BatchId>,
     /// A schedule friendly id (`sched_…`).
     pub schedule_id: Option<String>,
-    pub is_test: Option<bool>,
     pub time: TimeFilter,
-    pub queues: Vec<String>,
-    pub regions: Vec<String>,
-    pub machines: Vec<String>,
-    pub bulk_action_id: Option<String>,
+    pub attributes: RunAttributes,
 }
 
 /// A run as lists show it.
@@ -116,17 +108,9 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
             environment_id: environment_id.clone(),
             filter: RunFilter {
                 statuses,
-                task_identifiers: query.task_identifiers,
-                versions: query.versions,
-                tags: query.tags,
-                batch_id: query.batch_id,
                 schedule_id,
-                is_test: query.is_test,
                 window: paging.window,
-                queues: query.queues,
-                regions: query.regions,
-                machines: query.machines,
-                bulk_action_id: query.bulk_action_id,
+                attributes: query.attributes,
             },
             page: paging.request.clone(),
         };
@@ -234,44 +218,178 @@ struct Fingerprint<'a> {
     api_version: bool,
     statuses: Vec<&'static str>,
     mode: StatusFilterMode,
-    task_identifiers: &'a [String],
-    versions: &'a [String],
-    tags: &'a [String],
-    batch_id: Option<&'a str>,
     schedule_id: Option<&'a str>,
-    is_test: Option<bool>,
-    created_after: Option<i64>,
-    created_before: Option<i64>,
-    period_ms: Option<i64>,
-    queues: &'a [String],
-    regions: &'a [String],
-    machines: &'a [String],
-    bulk_action_id: Option<&'a str>,
+    time: TimeFingerprint,
+    attributes: &'a RunAttributes,
 }
 
 impl<'a> Fingerprint<'a> {
+    /// Names every field of the query, so that a new one cannot be left out unnoticed.
     fn of(query: &'a ListRunsQuery) -> Self {
+        let ListRunsQuery {
+            // The scope binds the environment by itself; page size may change between pages; the
+            // token is what the scope verifies.
+            environment_id: _,
+            page_size: _,
+            page_token: _,
+            api_version,
+            statuses,
+            status_filter_mode,
+            schedule_id,
+            time,
+            attributes,
+        } = query;
         Self {
-            api_version: query.api_version == ApiVersion::V2,
-            statuses: query
-                .statuses
-                .iter()
-                .map(|status| status.as_str())
-                .collect(),
-            mode: query.status_filter_mode,
-            task_identifiers: &query.task_identifiers,
-            versions: &query.versions,
-            tags: &query.tags,
-            batch_id: query.batch_id.as_ref().map(BatchId::as_str),
-            schedule_id: query.schedule_id.as_deref(),
-            is_test: query.is_test,
-            created_after: query.time.created_after.map(|at| at.timestamp_millis()),
-            created_before: query.time.created_before.map(|at| at.timestamp_millis()),
-            period_ms: query.time.period.map(|period| period.num_milliseconds()),
-            queues: &query.queues,
-            regions: &query.regions,
-            machines: &query.machines,
-            bulk_action_id: query.bulk_action_id.as_deref(),
+            api_version: *api_version == ApiVersion::V2,
+            statuses: statuses.iter().map(|status| status.as_str()).collect(),
+            mode: *status_filter_mode,
+            schedule_id: schedule_id.as_deref(),
+            time: TimeFingerprint::from(time),
+            attributes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::ids::BatchId;
+    use crate::presenter::paging::one_time_filter_each;
+
+    fn unfiltered() -> ListRunsQuery {
+        ListRunsQuery {
+            environment_id: EnvironmentId::parse("cm0env0000000000000000001").expect("valid"),
+            api_version: ApiVersion::V1,
+            page_size: 25,
+            page_token: None,
+            statuses: Vec::new(),
+            status_filter_mode: StatusFilterMode::Upstream,
+            schedule_id: None,
+            time: TimeFilter::default(),
+            attributes: RunAttributes::default(),
+        }
+    }
+
+    fn digest(query: &ListRunsQuery) -> String {
+        TokenScope::new(query.environment_id.as_str(), &Fingerprint::of(query)).filter_digest
+    }
+
+    /// Each query differs from [`unfiltered`] in one filter; all digests must differ.
+    fn assert_distinct_digests(narrowed: Vec<ListRunsQuery>) {
+        let count = narrowed.len() + 1;
+        let digests: HashSet<String> = narrowed.iter().chain([&unfiltered()]).map(digest).collect();
+        assert_eq!(digests.len(), count);
+    }
+
+    #[test]
+    fn every_run_attribute_changes_the_token_scope() {
+        // Named without `..`: a new attribute does not compile here until it is covered.
+        let RunAttributes {
+            task_identifiers,
+            versions,
+            tags,
+            batch_id,
+            is_test,
+            queues,
+            regions,
+            machines,
+            bulk_action_id,
+        } = RunAttributes {
+            task_identifiers: vec!["billing/charge".into()],
+            versions: vec!["20260101.1".into()],
+            tags: vec!["vip".into()],
+            batch_id: Some(BatchId::from_stored("cbatch0000000000000000001")),
+            is_test: Some(false),
+            queues: vec!["task/billing/charge".into()],
+            regions: vec!["eu-central-1".into()],
+            machines: vec!["large-1x".into()],
+            bulk_action_id: Some("cm1abc".into()),
+        };
+        let one_each = [
+            RunAttributes {
+                task_identifiers,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                versions,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                tags,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                batch_id,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                is_test,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                queues,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                regions,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                machines,
+                ..RunAttributes::default()
+            },
+            RunAttributes {
+                bulk_action_id,
+                ..RunAttributes::default()
+            },
+        ];
+        assert_distinct_digests(
+            one_each
+                .into_iter()
+                .map(|attributes| ListRunsQuery {
+                    attributes,
+                    ..unfiltered()
+                })
+                .collect(),
+        );
+    }
+
+    #[test]
+    fn every_resolved_filter_changes_the_token_scope() {
+        let resolved = [
+            ListRunsQuery {
+                api_version: ApiVersion::V2,
+                ..unfiltered()
+            },
+            ListRunsQuery {
+                statuses: vec![PublicRunStatus::Waiting],
+                ..unfiltered()
+            },
+            ListRunsQuery {
+                status_filter_mode: StatusFilterMode::Complete,
+                ..unfiltered()
+            },
+            ListRunsQuery {
+                schedule_id: Some("sched_abc".into()),
+                ..unfiltered()
+            },
+        ];
+        let times = one_time_filter_each().map(|time| ListRunsQuery {
+            time,
+            ..unfiltered()
+        });
+        assert_distinct_digests(resolved.into_iter().chain(times).collect());
+    }
+
+    #[test]
+    fn page_size_and_token_leave_the_token_scope_alone() {
+        let next_page = ListRunsQuery {
+            page_size: 100,
+            page_token: Some("token".into()),
+            ..unfiltered()
+        };
+        assert_eq!(digest(&next_page), digest(&unfiltered()));
     }
 }

@@ -2,6 +2,7 @@
 //! scan the stores run, and the rows they return into a page with signed neighbour tokens.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
 
 use crate::error::Result;
 use crate::page::{self, Keyset, PageRequest, TimeFilter, TimeWindow};
@@ -75,4 +76,42 @@ impl<'a> Paging<'a> {
             items: page.items,
         }
     }
+}
+
+/// A request's time filters as a page token's fingerprint binds them, in milliseconds.
+#[derive(Serialize)]
+pub(crate) struct TimeFingerprint {
+    created_after: Option<i64>,
+    created_before: Option<i64>,
+    period_ms: Option<i64>,
+}
+
+impl From<&TimeFilter> for TimeFingerprint {
+    fn from(time: &TimeFilter) -> Self {
+        Self {
+            created_after: time.created_after.map(|at| at.timestamp_millis()),
+            created_before: time.created_before.map(|at| at.timestamp_millis()),
+            period_ms: time.period.map(|period| period.num_milliseconds()),
+        }
+    }
+}
+
+/// Time filters that each set one field, for tests that every filter changes a fingerprint.
+#[cfg(test)]
+pub(crate) fn one_time_filter_each() -> [TimeFilter; 3] {
+    let at = DateTime::<Utc>::UNIX_EPOCH;
+    [
+        TimeFilter {
+            created_after: Some(at),
+            ..TimeFilter::default()
+        },
+        TimeFilter {
+            created_before: Some(at),
+            ..TimeFilter::default()
+        },
+        TimeFilter {
+            period: Some(TimeDelta::hours(1)),
+            ..TimeFilter::default()
+        },
+    ]
 }

@@ -69,14 +69,14 @@ async fn batch_filters_narrow_the_list_and_other_environments_never_appear() {
     );
 
     let mut finished = no_batch_filter();
-    finished.statuses = vec![BatchStatus::Completed, BatchStatus::Aborted];
+    finished.attributes.statuses = vec![BatchStatus::Completed, BatchStatus::Aborted];
     assert_eq!(
         listed(&topology, &batches_query(finished, 10)).await,
         [ids[2].as_str(), ids[1].as_str()]
     );
 
     let mut one = no_batch_filter();
-    one.batch_id = Some(BatchId::from_stored(ids[1].clone()));
+    one.attributes.batch_id = Some(BatchId::from_stored(ids[1].clone()));
     assert_eq!(
         listed(&topology, &batches_query(one, 10)).await,
         [ids[1].as_str()]

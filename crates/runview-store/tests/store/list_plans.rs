@@ -130,7 +130,7 @@ async fn run_pages_are_index_ranges_with_no_filter_a_status_filter_or_a_tag_filt
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;
 
         let mut by_tag = query.clone();
-        by_tag.filter.tags = vec!["tag1".to_owned()];
+        by_tag.filter.attributes.tags = vec!["tag1".to_owned()];
         let arguments = format!("{head}, '{{tag1}}', 26");
         let sql = list_runs_sql(&by_tag);
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;
@@ -164,7 +164,7 @@ async fn batch_pages_are_index_ranges_with_no_filter_or_a_status_filter() {
         .await;
 
         let mut by_status = query;
-        by_status.filter.statuses = vec![BatchStatus::Processing];
+        by_status.filter.attributes.statuses = vec![BatchStatus::Processing];
         let arguments = format!("{head}, '{{PROCESSING}}', 26");
         let sql = list_batches_sql(&by_status);
         check_plans(database.pool(), &sql, &arguments, true, BATCHES).await;
@@ -186,7 +186,7 @@ async fn only_unfiltered_list_statements_stay_prepared() {
     let mut by_status = unfiltered.clone();
     by_status.filter.statuses = vec![TaskRunStatus::Crashed];
     let mut batches_by_status = batches_query(no_batch_filter(), 10);
-    batches_by_status.filter.statuses = vec![BatchStatus::Aborted];
+    batches_by_status.filter.attributes.statuses = vec![BatchStatus::Aborted];
     for _ in 0..2 {
         topology
             .list_runs(&unfiltered)

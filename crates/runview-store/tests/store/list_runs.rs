@@ -102,22 +102,22 @@ async fn each_filter_narrows_the_list_to_matching_runs() {
         ),
         (
             "task identifiers",
-            |f| f.task_identifiers = vec!["billing/charge".into()],
+            |f| f.attributes.task_identifiers = vec!["billing/charge".into()],
             &[4],
         ),
         (
             "versions",
-            |f| f.versions = vec!["20260101.1".into(), "0.0.0".into()],
+            |f| f.attributes.versions = vec!["20260101.1".into(), "0.0.0".into()],
             &[5],
         ),
         (
             "any of the tags",
-            |f| f.tags = vec!["vip".into(), "beta".into()],
+            |f| f.attributes.tags = vec!["vip".into(), "beta".into()],
             &[7, 6],
         ),
         (
             "batch",
-            |f| f.batch_id = Some(BatchId::from_stored("cbatch0000000000000000001")),
+            |f| f.attributes.batch_id = Some(BatchId::from_stored("cbatch0000000000000000001")),
             &[8],
         ),
         (
@@ -125,37 +125,41 @@ async fn each_filter_narrows_the_list_to_matching_runs() {
             |f| f.schedule_id = Some("sched_internal_1".into()),
             &[9],
         ),
-        ("test runs", |f| f.is_test = Some(true), &[10]),
+        ("test runs", |f| f.attributes.is_test = Some(true), &[10]),
         (
             "queues",
-            |f| f.queues = vec!["task/billing/charge".into()],
+            |f| f.attributes.queues = vec!["task/billing/charge".into()],
             &[11],
         ),
         (
             "regions",
-            |f| f.regions = vec!["eu-central-1".into()],
+            |f| f.attributes.regions = vec!["eu-central-1".into()],
             &[12],
         ),
-        ("machines", |f| f.machines = vec!["large-1x".into()], &[13]),
+        (
+            "machines",
+            |f| f.attributes.machines = vec!["large-1x".into()],
+            &[13],
+        ),
         (
             "bulk action",
-            |f| f.bulk_action_id = Some("bulk_b".into()),
+            |f| f.attributes.bulk_action_id = Some("bulk_b".into()),
             &[14],
         ),
         (
             "filters are ANDed",
             |f| {
-                f.tags = vec!["vip".into(), "beta".into()];
+                f.attributes.tags = vec!["vip".into(), "beta".into()];
                 f.statuses = vec![TaskRunStatus::Executing];
-                f.queues = vec!["task/email/send".into()];
+                f.attributes.queues = vec!["task/email/send".into()];
             },
             &[7, 6],
         ),
         (
             "a filter that matches nothing empties the list",
             |f| {
-                f.tags = vec!["vip".into(), "beta".into()];
-                f.task_identifiers = vec!["billing/charge".into()];
+                f.attributes.tags = vec!["vip".into(), "beta".into()];
+                f.attributes.task_identifiers = vec!["billing/charge".into()];
             },
             &[],
         ),
@@ -172,7 +176,7 @@ async fn each_filter_narrows_the_list_to_matching_runs() {
     }
 
     let mut not_test = no_run_filter();
-    not_test.is_test = Some(false);
+    not_test.attributes.is_test = Some(false);
     assert_eq!(listed(&topology, &runs_query(not_test, 50)).await.len(), 13);
 }
 

@@ -2,7 +2,7 @@
 //! user's idempotency key, the region a run displays, and the old engine's batches.
 
 use runview_core::batch::BatchStatus;
-use runview_core::filter::{BatchFilter, RunFilter};
+use runview_core::filter::{BatchAttributes, BatchFilter, RunAttributes, RunFilter};
 use runview_core::ids::Residency;
 use runview_core::ports::RunOpsStores;
 use runview_core::run::RunGraph;
@@ -123,7 +123,10 @@ async fn the_region_filter_matches_the_region_a_run_displays() {
     let listed = |regions: &[&str]| {
         let query = runs_query(
             RunFilter {
-                regions: regions.iter().map(|region| (*region).to_owned()).collect(),
+                attributes: RunAttributes {
+                    regions: regions.iter().map(|region| (*region).to_owned()).collect(),
+                    ..RunAttributes::default()
+                },
                 ..no_run_filter()
             },
             10,
@@ -180,7 +183,10 @@ async fn a_status_filter_leaves_out_batches_of_the_old_engine() {
         [old.clone(), current.clone()]
     );
     let processing = BatchFilter {
-        statuses: vec![BatchStatus::Processing],
+        attributes: BatchAttributes {
+            statuses: vec![BatchStatus::Processing],
+            ..BatchAttributes::default()
+        },
         ..no_batch_filter()
     };
     assert_eq!(listed(processing).await, [current]);

@@ -30,11 +30,7 @@ pub fn runs_query(filter: RunFilter, limit: usize) -> RunListQuery {
 }
 
 pub fn no_batch_filter() -> BatchFilter {
-    BatchFilter {
-        statuses: Vec::new(),
-        batch_id: None,
-        window: whole_window(),
-    }
+    BatchFilter::any_in(whole_window())
 }
 
 /// The first `limit` batches of [`ENV`] that pass `filter`.
