@@ -669,6 +669,13 @@ fn the_image_exposes_the_configured_ports_and_runs_the_server() {
     );
     let text = read("Containerfile");
     assert!(text.contains("cargo build --release --locked -p runview"));
+    // `--locked` needs every workspace member's manifest, the tools' included.
+    for members in ["crates", "tools"] {
+        assert!(
+            text.contains(&format!("COPY {members} {members}")),
+            "the image copies {members}/"
+        );
+    }
 }
 
 #[test]
