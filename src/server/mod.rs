@@ -14,7 +14,7 @@ use runview_core::page_token::PageTokenSigner;
 use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns};
 use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -26,7 +26,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 pub use self::readiness::{LIVENESS, READINESS};
-use crate::config::Config;
+use crate::config::{Config, PageTokens};
 use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
 use crate::metrics::SampledPool;
 use crate::proto::cache_service_server::CacheServiceServer;
@@ -100,6 +100,7 @@ impl RunningServer {
 }
 
 pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<RunningServer> {
+    let config = &config.validate()?;
     let pool = PoolSettings {
         max_connections: config.pool_max_connections,
         acquire_timeout: config.pool_acquire_timeout,
@@ -158,7 +159,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     sampled.push((CONTROL_PLANE, SampledPool::Sqlx(control_plane_pool.clone())));
     pools.push((CONTROL_PLANE, control_plane_pool));
     let stores = Arc::new(topology);
-    let signer = Arc::new(page_token_signer(config)?);
+    let signer = Arc::new(page_token_signer(&config.page_tokens));
     let read = ReadAdapter {
         get_run: GetRun::new(stores.clone(), resolver.clone(), config.children_limit),
         list_runs: ListRuns::new(stores.clone(), resolver.clone(), signer.clone()),
@@ -174,7 +175,7 @@ pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<Runni
     let cache = CacheAdapter {
         resolver: resolver.clone(),
     };
-    let auth = BearerAuth::new(&transport::auth_tokens(config)?);
+    let auth = BearerAuth::new(&config.bearer_tokens()?);
     if auth.is_none() {
         tracing::warn!(
             "no auth_tokens configured: the read and cache services accept unauthenticated calls"
@@ -324,35 +325,20 @@ fn readiness_dependencies(
         .collect()
 }
 
-/// The configured secrets (comma-separated), else a random one for this process only.
-fn page_token_signer(config: &Config) -> anyhow::Result<PageTokenSigner> {
-    let ttl =
-        chrono::TimeDelta::from_std(config.page_token_ttl).context("page_token_ttl is too long")?;
-    let secrets: Vec<SecretString> = config
-        .page_token_secrets
-        .as_ref()
-        .map(|secrets| {
-            secrets
-                .expose_secret()
-                .split(',')
-                .map(str::trim)
-                .filter(|secret| !secret.is_empty())
-                .map(|secret| SecretString::from(secret.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    if !secrets.is_empty() {
-        return Ok(PageTokenSigner::new(secrets, ttl));
+/// The configured secrets, else a random one for this process only.
+fn page_token_signer(page_tokens: &PageTokens) -> PageTokenSigner {
+    if !page_tokens.secrets.is_empty() {
+        return PageTokenSigner::new(page_tokens.secrets.clone(), page_tokens.ttl);
     }
     tracing::warn!(
         "page_token_secrets is not set: page tokens are signed with a random secret of this process \
          and will not work across restarts or replicas"
     );
     let random: [u8; 32] = rand::random();
-    Ok(PageTokenSigner::new(
+    PageTokenSigner::new(
         vec![SecretString::from(hex::encode(random))],
-        ttl,
-    ))
+        page_tokens.ttl,
+    )
 }
 
 /// Ctrl-C or SIGTERM.
