@@ -2,6 +2,7 @@
 //! once so they can be rotated without downtime. Tokens are compared as SHA-256 digests in
 //! constant time, so neither their content nor their length leaks through timing.
 
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tonic::{Request, Status};
@@ -15,10 +16,10 @@ pub struct BearerAuth {
 
 impl BearerAuth {
     /// `None` when no token is configured: authentication is off.
-    pub fn new(tokens: &[String]) -> Option<Self> {
+    pub fn new(tokens: &[SecretString]) -> Option<Self> {
         let digests: Vec<[u8; 32]> = tokens
             .iter()
-            .map(|token| Sha256::digest(token.as_bytes()).into())
+            .map(|token| Sha256::digest(token.expose_secret().as_bytes()).into())
             .collect();
         (!digests.is_empty()).then_some(Self { digests })
     }

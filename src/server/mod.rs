@@ -1,40 +1,28 @@
-//! Server assembly and lifecycle: connect (with the split boot check), bind every port first so
-//! the bound addresses are known (port 0 in tests), serve, report readiness, and on shutdown turn
-//! NOT_SERVING, stop accepting and drain within a hard deadline.
+//! Server assembly and lifecycle, in three steps: build the services from the configuration
+//! (connecting, with the boot checks), bind every port first so the bound addresses are known
+//! (port 0 in tests), then serve, report readiness, and on shutdown turn NOT_SERVING, stop
+//! accepting and drain within a hard deadline.
 
+mod listeners;
 mod readiness;
+mod serve;
+mod services;
 mod transport;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use runview_controlplane::{ControlPlaneResolver, ResolverSettings, ResolverStats};
-use runview_core::page_token::PageTokenSigner;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns};
-use runview_pg::PoolSettings;
-use runview_store::{RunOpsTopology, TopologySettings};
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use runview_controlplane::{ControlPlaneResolver, ResolverStats};
+use secrecy::SecretString;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
-use tonic_health::ServingStatus;
 
+use self::listeners::Listeners;
 pub use self::readiness::{LIVENESS, READINESS};
+use self::serve::serve;
+use self::services::Services;
 use crate::config::Config;
-use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
-use crate::metrics::SampledPool;
-use crate::proto::cache_service_server::CacheServiceServer;
-use crate::proto::read_service_server::ReadServiceServer;
-use crate::{metrics, proto};
-
-/// The control plane's name in metrics and logs.
-const CONTROL_PLANE: &str = "control_plane";
 
 /// Where the data is: resolved from configuration or from the embedded default.
 #[derive(Clone, Debug)]
@@ -99,260 +87,13 @@ impl RunningServer {
     }
 }
 
+/// Builds the services (failing on a boot check), binds every port, and serves until
+/// [`RunningServer::shutdown`]. `config` is validated here, whoever loaded or changed it.
 pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<RunningServer> {
-    let pool = PoolSettings {
-        max_connections: config.pool_max_connections,
-        acquire_timeout: config.pool_acquire_timeout,
-        statement_timeout: config.statement_timeout,
-        ..PoolSettings::default()
-    };
-    let topology = RunOpsTopology::connect(&TopologySettings {
-        legacy_url: urls.legacy.clone(),
-        new_url: urls.new.clone(),
-        legacy_primary_url: urls.legacy_primary.clone(),
-        new_primary_url: urls.new_primary.clone(),
-        split: config.split,
-        pool: pool.clone(),
-    })
-    .await?;
-    let control_plane_pool = runview_pg::lazy_pool(&urls.control_plane, &pool)?;
-    runview_pg::check_schema(
-        &control_plane_pool,
-        "control-plane",
-        runview_controlplane::COLUMN_NEEDS,
-        &[],
-    )
-    .await?;
-    let primary_url = urls
-        .control_plane_primary
-        .clone()
-        .unwrap_or_else(|| urls.control_plane.clone());
-    let mut resolver = ControlPlaneResolver::new(
-        control_plane_pool.clone(),
-        ResolverSettings {
-            ttl: config.cache_ttl,
-            max_entries: config.cache_max_entries,
-            stale_if_error: config.cache_stale_if_error,
-        },
-    );
-    if urls.control_plane_primary.is_some() {
-        // Publishing is rare: a pool of one connection is plenty.
-        let publisher = PoolSettings {
-            max_connections: 1,
-            ..pool.clone()
-        };
-        resolver = resolver.publish_through(runview_pg::lazy_pool(&primary_url, &publisher)?);
-    }
-    let resolver = Arc::new(resolver);
-    let mut pools: Vec<(&'static str, PgPool)> = topology
-        .stores()
-        .into_iter()
-        .map(|store| (store.label(), store.pool().clone()))
-        .collect();
-    let mut sampled: Vec<(&'static str, SampledPool)> = topology
-        .stores()
-        .into_iter()
-        .chain(topology.primaries())
-        .map(|store| (store.label(), SampledPool::Reads(store.read_pool().clone())))
-        .collect();
-    sampled.push((CONTROL_PLANE, SampledPool::Sqlx(control_plane_pool.clone())));
-    pools.push((CONTROL_PLANE, control_plane_pool));
-    let stores = Arc::new(topology);
-    let signer = Arc::new(page_token_signer(config)?);
-    let read = ReadAdapter {
-        get_run: GetRun::new(stores.clone(), resolver.clone(), config.children_limit),
-        list_runs: ListRuns::new(stores.clone(), resolver.clone(), signer.clone()),
-        get_waitpoint: GetWaitpoint::new(
-            stores.clone(),
-            resolver.clone(),
-            config.waitpoint_callback_url.clone(),
-        ),
-        list_batches: ListBatches::new(stores, resolver.clone(), signer),
-        in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
-        request_timeout: config.request_timeout,
-    };
-    let cache = CacheAdapter {
-        resolver: resolver.clone(),
-    };
-    let auth = BearerAuth::new(&transport::auth_tokens(config)?);
-    if auth.is_none() {
-        tracing::warn!(
-            "no auth_tokens configured: the read and cache services accept unauthenticated calls"
-        );
-    }
-
-    let bind = |addr: SocketAddr, what: &'static str| async move {
-        TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot bind the {what} address {addr}"))
-    };
-    let grpc_listener = bind(config.grpc_addr, "gRPC").await?;
-    let health_listener = bind(config.health_addr, "health").await?;
-    let metrics_listener = bind(config.metrics_addr, "metrics").await?;
-    let grpc_addr = grpc_listener.local_addr()?;
-    let health_addr = health_listener.local_addr()?;
-    let metrics_addr = metrics_listener.local_addr()?;
-
-    let (reporter, health_service) = tonic_health::server::health_reporter();
-    reporter
-        .set_service_status(LIVENESS, ServingStatus::Serving)
-        .await;
-    readiness::set(&reporter, ServingStatus::NotServing).await;
-
-    let shutdown = CancellationToken::new();
-    let stop_accepting = CancellationToken::new();
-    let check = move |request| match &auth {
-        Some(auth) => auth.admit(request),
-        None => Ok(request),
-    };
-    let (reflection_v1, reflection_v1alpha) = if config.reflection {
-        let v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
-        (Some(v1), Some(v1alpha))
-    } else {
-        (None, None)
-    };
-    let grpc = transport::grpc_server(config)?
-        .add_service(InterceptedService::new(
-            ReadServiceServer::new(read),
-            check.clone(),
-        ))
-        .add_service(InterceptedService::new(
-            CacheServiceServer::new(cache),
-            check,
-        ))
-        .add_service(health_service.clone())
-        .add_optional_service(reflection_v1)
-        .add_optional_service(reflection_v1alpha)
-        .serve_with_incoming_shutdown(
-            // The builder's TCP settings apply only to listeners tonic binds itself: without
-            // TCP_NODELAY here, Nagle holds each response's trailers until the client's delayed
-            // ACK, about 40 ms per call.
-            TcpIncoming::from(grpc_listener)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(config.tcp_keepalive)),
-            stop_accepting.clone().cancelled_owned(),
-        );
-    // Plain HTTP/2 on purpose: Kubernetes' gRPC probes speak neither TLS nor bearer tokens.
-    let health = Server::builder()
-        .add_service(health_service)
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(health_listener).with_nodelay(Some(true)),
-            stop_accepting.clone().cancelled_owned(),
-        );
-    let metrics_server = metrics::serve(metrics_listener, stop_accepting.clone());
-    let background = [
-        readiness::watch(
-            reporter.clone(),
-            readiness_dependencies(config, &pools),
-            config.readiness_interval,
-            shutdown.clone(),
-        ),
-        metrics::sample_pools(sampled, shutdown.clone()),
-        resolver.spawn_invalidation_listener(primary_url, shutdown.clone()),
-    ];
-    tracing::info!(%grpc_addr, %health_addr, %metrics_addr, split = urls.new.is_some() && config.split, "runview is listening");
-
-    let (delay, drain_deadline) = (config.shutdown_delay, config.shutdown_timeout);
-    let token = shutdown.clone();
-    let task = tokio::spawn(async move {
-        let serving = async { tokio::try_join!(grpc, health).map(|_| ()) };
-        tokio::pin!(serving);
-        tokio::select! {
-            result = &mut serving => return result.context("the gRPC server failed"),
-            () = token.cancelled() => {}
-        }
-        readiness::set(&reporter, ServingStatus::NotServing).await;
-        tracing::info!(
-            ?delay,
-            ?drain_deadline,
-            "shutting down: readiness is NOT_SERVING"
-        );
-        tokio::time::sleep(delay).await;
-        stop_accepting.cancel();
-        let drained = tokio::time::timeout(drain_deadline, &mut serving).await;
-        metrics_server.abort();
-        for task in background {
-            task.abort();
-        }
-        match drained {
-            Ok(result) => result.context("the gRPC server failed while draining"),
-            Err(_) => {
-                tracing::warn!("the drain deadline passed; stopping with requests in flight");
-                Ok(())
-            }
-        }
-    });
-    Ok(RunningServer {
-        grpc_addr,
-        health_addr,
-        metrics_addr,
-        resolver,
-        shutdown,
-        task,
-    })
-}
-
-/// Every database readiness depends on. The control plane only counts once its outage outlasts
-/// stale-if-error: until then cached entries keep answering, and taking every replica out of its
-/// Service would turn a control-plane blip into a full outage.
-fn readiness_dependencies(
-    config: &Config,
-    pools: &[(&'static str, PgPool)],
-) -> Vec<readiness::Dependency> {
-    pools
-        .iter()
-        .map(|(database, pool)| readiness::Dependency {
-            database,
-            pool: pool.clone(),
-            failure_threshold: if *database == CONTROL_PLANE {
-                readiness::checks_spanning(
-                    config.cache_stale_if_error,
-                    config.readiness_interval,
-                    config.readiness_failure_threshold,
-                )
-            } else {
-                config.readiness_failure_threshold
-            },
-        })
-        .collect()
-}
-
-/// The configured secrets (comma-separated), else a random one for this process only.
-fn page_token_signer(config: &Config) -> anyhow::Result<PageTokenSigner> {
-    let ttl =
-        chrono::TimeDelta::from_std(config.page_token_ttl).context("page_token_ttl is too long")?;
-    let secrets: Vec<SecretString> = config
-        .page_token_secrets
-        .as_ref()
-        .map(|secrets| {
-            secrets
-                .expose_secret()
-                .split(',')
-                .map(str::trim)
-                .filter(|secret| !secret.is_empty())
-                .map(|secret| SecretString::from(secret.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    if !secrets.is_empty() {
-        return Ok(PageTokenSigner::new(secrets, ttl));
-    }
-    tracing::warn!(
-        "page_token_secrets is not set: page tokens are signed with a random secret of this process \
-         and will not work across restarts or replicas"
-    );
-    let random: [u8; 32] = rand::random();
-    Ok(PageTokenSigner::new(
-        vec![SecretString::from(hex::encode(random))],
-        ttl,
-    ))
+    let config = config.validate()?;
+    let services = Services::build(&config, urls).await?;
+    let listeners = Listeners::bind(&config).await?;
+    serve(&config, services, listeners).await
 }
 
 /// Ctrl-C or SIGTERM.

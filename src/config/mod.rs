@@ -1,6 +1,7 @@
 //! Configuration: defaults in code, then an optional TOML file, then `RUNVIEW_*` environment
 //! variables, then command-line flags. Keys are flat so each option has one obvious name in every
-//! layer (`cache_ttl` in TOML, `RUNVIEW_CACHE_TTL`, `--cache-ttl`).
+//! layer (`cache_ttl` in TOML, `RUNVIEW_CACHE_TTL`, `--cache-ttl`). The rules that span options
+//! or need parsing are checked in one place, [`Config::validate`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +11,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+mod validate;
+
+pub use self::validate::{InvalidOption, PageTokens, Tls, ValidatedConfig};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -22,7 +27,9 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// Every option, with its default in [`Config::default`]. Secrets are never serialized: only the
+/// defaults layer is, and it has none.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Config {
     /// Address of the gRPC read and cache services.
     pub grpc_addr: SocketAddr,
@@ -32,18 +39,24 @@ pub struct Config {
     pub metrics_addr: SocketAddr,
     pub log_format: LogFormat,
     /// The control-plane database (a replica). Defaults to the LEGACY database.
+    #[serde(skip_serializing)]
     pub control_plane_database_url: Option<SecretString>,
     /// A direct connection to the control-plane primary for cache invalidation (NOTIFY/LISTEN
     /// do not work on a replica or through a transaction pooler). Defaults to the control plane.
+    #[serde(skip_serializing)]
     pub control_plane_primary_database_url: Option<SecretString>,
     /// The original database's run-ops tables (a replica). Unset: the embedded default.
+    #[serde(skip_serializing)]
     pub legacy_database_url: Option<SecretString>,
     /// The dedicated run-ops database.
+    #[serde(skip_serializing)]
     pub new_database_url: Option<SecretString>,
     /// The primary behind the LEGACY replica: a GetRun or GetWaitpoint that misses on every
     /// replica asks it before answering NOT_FOUND (read-your-writes under replica lag).
+    #[serde(skip_serializing)]
     pub legacy_primary_database_url: Option<SecretString>,
     /// The primary behind the NEW replica, asked likewise.
+    #[serde(skip_serializing)]
     pub new_primary_database_url: Option<SecretString>,
     /// Read two run-ops stores (LEGACY and NEW); without a NEW URL there is only one.
     pub split: bool,
@@ -90,6 +103,7 @@ pub struct Config {
     /// Consecutive failed checks before readiness turns NOT_SERVING.
     pub readiness_failure_threshold: u32,
     /// Bearer tokens the webapp may present, comma-separated. None configured: no authentication.
+    #[serde(skip_serializing)]
     pub auth_tokens: Option<SecretString>,
     /// A file with one bearer token per line, added to `auth_tokens`.
     pub auth_tokens_file: Option<PathBuf>,
@@ -104,91 +118,12 @@ pub struct Config {
     pub embedded_data_dir: PathBuf,
     /// Secrets that sign page tokens, comma-separated: the first signs, all verify (rotation).
     /// Unset: a random per-process secret, so tokens do not survive a restart or another replica.
+    #[serde(skip_serializing)]
     pub page_token_secrets: Option<SecretString>,
     #[serde(with = "humantime_serde")]
     pub page_token_ttl: Duration,
     /// The webapp origin waitpoint callback URLs start with.
     pub waitpoint_callback_url: String,
-}
-
-/// The defaults, as a serializable layer under everything else.
-#[derive(Serialize)]
-struct Defaults {
-    grpc_addr: SocketAddr,
-    health_addr: SocketAddr,
-    metrics_addr: SocketAddr,
-    log_format: LogFormat,
-    split: bool,
-    pool_max_connections: u32,
-    #[serde(with = "humantime_serde")]
-    pool_acquire_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    statement_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    cache_ttl: Duration,
-    cache_max_entries: u64,
-    #[serde(with = "humantime_serde")]
-    cache_stale_if_error: Duration,
-    children_limit: u32,
-    #[serde(with = "humantime_serde")]
-    shutdown_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    shutdown_delay: Duration,
-    max_concurrent_requests: usize,
-    #[serde(with = "humantime_serde")]
-    request_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    http2_keepalive_interval: Duration,
-    #[serde(with = "humantime_serde")]
-    http2_keepalive_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    tcp_keepalive: Duration,
-    #[serde(with = "humantime_serde")]
-    max_connection_age: Duration,
-    #[serde(with = "humantime_serde")]
-    max_connection_age_grace: Duration,
-    #[serde(with = "humantime_serde")]
-    readiness_interval: Duration,
-    readiness_failure_threshold: u32,
-    reflection: bool,
-    embedded_data_dir: PathBuf,
-    #[serde(with = "humantime_serde")]
-    page_token_ttl: Duration,
-    waitpoint_callback_url: String,
-}
-
-impl Default for Defaults {
-    fn default() -> Self {
-        Self {
-            grpc_addr: SocketAddr::from(([0, 0, 0, 0], 50051)),
-            health_addr: SocketAddr::from(([0, 0, 0, 0], 50052)),
-            metrics_addr: SocketAddr::from(([0, 0, 0, 0], 9090)),
-            log_format: LogFormat::Auto,
-            split: true,
-            pool_max_connections: 16,
-            pool_acquire_timeout: Duration::from_secs(2),
-            statement_timeout: Duration::from_secs(5),
-            cache_ttl: Duration::from_secs(30),
-            cache_max_entries: 100_000,
-            cache_stale_if_error: Duration::from_secs(300),
-            children_limit: 100,
-            shutdown_timeout: Duration::from_secs(20),
-            shutdown_delay: Duration::ZERO,
-            max_concurrent_requests: 256,
-            request_timeout: Duration::from_secs(10),
-            http2_keepalive_interval: Duration::from_secs(30),
-            http2_keepalive_timeout: Duration::from_secs(10),
-            tcp_keepalive: Duration::from_secs(60),
-            max_connection_age: Duration::from_secs(300),
-            max_connection_age_grace: Duration::from_secs(30),
-            readiness_interval: Duration::from_secs(2),
-            readiness_failure_threshold: 3,
-            reflection: true,
-            embedded_data_dir: std::env::temp_dir().join("runview-embedded"),
-            page_token_ttl: Duration::from_secs(3 * 24 * 3600),
-            waitpoint_callback_url: "http://localhost:3030".to_owned(),
-        }
-    }
 }
 
 /// Command-line flags; each overrides the option of the same name. Database URLs are not flags
@@ -225,19 +160,70 @@ pub struct Flags {
     pub embedded_data_dir: Option<PathBuf>,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            grpc_addr: SocketAddr::from(([0, 0, 0, 0], 50051)),
+            health_addr: SocketAddr::from(([0, 0, 0, 0], 50052)),
+            metrics_addr: SocketAddr::from(([0, 0, 0, 0], 9090)),
+            log_format: LogFormat::Auto,
+            control_plane_database_url: None,
+            control_plane_primary_database_url: None,
+            legacy_database_url: None,
+            new_database_url: None,
+            legacy_primary_database_url: None,
+            new_primary_database_url: None,
+            split: true,
+            pool_max_connections: 16,
+            pool_acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            cache_ttl: Duration::from_secs(30),
+            cache_max_entries: 100_000,
+            cache_stale_if_error: Duration::from_secs(300),
+            children_limit: 100,
+            shutdown_timeout: Duration::from_secs(20),
+            shutdown_delay: Duration::ZERO,
+            max_concurrent_requests: 256,
+            request_timeout: Duration::from_secs(10),
+            http2_keepalive_interval: Duration::from_secs(30),
+            http2_keepalive_timeout: Duration::from_secs(10),
+            tcp_keepalive: Duration::from_secs(60),
+            max_connection_age: Duration::from_secs(300),
+            max_connection_age_grace: Duration::from_secs(30),
+            readiness_interval: Duration::from_secs(2),
+            readiness_failure_threshold: 3,
+            auth_tokens: None,
+            auth_tokens_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
+            reflection: true,
+            embedded_data_dir: std::env::temp_dir().join("runview-embedded"),
+            page_token_secrets: None,
+            page_token_ttl: Duration::from_secs(3 * 24 * 3600),
+            waitpoint_callback_url: "http://localhost:3030".to_owned(),
+        }
+    }
+}
+
 impl Config {
     /// Layers defaults, the file named by `--config`/`RUNVIEW_CONFIG`, `RUNVIEW_*` variables
-    /// and flags.
+    /// and flags, then refuses a configuration [`Config::validate`] refuses: in the embedded
+    /// default the server starts only after PostgreSQL has started and been seeded, too late to
+    /// learn of a half-configured TLS.
     pub fn load(flags: &Flags) -> Result<Self, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(Defaults::default()));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = &flags.config {
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment
+        let config: Self = figment
             .merge(Env::prefixed("RUNVIEW_").ignore(&["CONFIG"]))
             .merge(Serialized::defaults(flags))
-            .extract()
-            .map_err(Box::new)
+            .extract()?;
+        config
+            .validate()
+            .map_err(|invalid| figment::Error::from(invalid.to_string()))?;
+        Ok(config)
     }
 }
 
@@ -307,6 +293,20 @@ mod tests {
                 error.to_string().to_lowercase().contains("cache_ttl"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn loading_refuses_a_configuration_validation_refuses() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("runview.toml", "tls_key_file = \"key.pem\"")?;
+            let flags = Flags {
+                config: Some("runview.toml".into()),
+                ..Flags::default()
+            };
+            let error = Config::load(&flags).expect_err("a key without its certificate");
+            assert!(error.to_string().contains("tls_cert_file"), "{error}");
             Ok(())
         });
     }

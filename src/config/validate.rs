@@ -1,0 +1,271 @@
+//! The rules a field's type cannot express, checked in one place once the layers are merged: the
+//! TLS files come as a pair, secret lists are split into their entries, and the page-token
+//! lifetime fits a timestamp. Nothing here reads a file, so a configuration meant for another
+//! machine (the manifests' tests load one) can still be checked; the files an option names are
+//! read when the server starts.
+
+use std::ops::Deref;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::TimeDelta;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Config;
+
+/// An option the server cannot use as configured.
+#[derive(Debug, thiserror::Error)]
+#[error("the option {option} {problem}")]
+pub struct InvalidOption {
+    pub option: &'static str,
+    pub problem: &'static str,
+}
+
+/// The certificate chain and key the gRPC port serves, and the CA that client certificates must
+/// be signed by (mTLS) when set.
+#[derive(Clone, Debug)]
+pub struct Tls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
+}
+
+/// How page tokens are signed.
+#[derive(Clone, Debug)]
+pub struct PageTokens {
+    /// The first signs, all verify (rotation). Empty when none is configured.
+    pub secrets: Vec<SecretString>,
+    pub ttl: TimeDelta,
+}
+
+/// A [`Config`] that passed [`Config::validate`], with the parsed forms of the options that
+/// needed parsing; every other option is read through the `Config` it dereferences to.
+#[derive(Debug)]
+pub struct ValidatedConfig {
+    config: Config,
+    /// None: plaintext.
+    pub tls: Option<Tls>,
+    pub page_tokens: PageTokens,
+    /// The entries of `auth_tokens`; [`ValidatedConfig::bearer_tokens`] adds the file's.
+    bearer_tokens: Vec<SecretString>,
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<ValidatedConfig, InvalidOption> {
+        let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
+            option: "page_token_ttl",
+            problem: "is too long",
+        })?;
+        Ok(ValidatedConfig {
+            tls: self.tls()?,
+            page_tokens: PageTokens {
+                secrets: self
+                    .page_token_secrets
+                    .as_ref()
+                    .map(|list| secret_entries(list.expose_secret(), ','))
+                    .unwrap_or_default(),
+                ttl,
+            },
+            bearer_tokens: self
+                .auth_tokens
+                .as_ref()
+                .map(|list| secret_entries(list.expose_secret(), ','))
+                .unwrap_or_default(),
+            config: self.clone(),
+        })
+    }
+
+    fn tls(&self) -> Result<Option<Tls>, InvalidOption> {
+        let missing = |option| InvalidOption {
+            option,
+            problem: "is missing: tls_cert_file and tls_key_file go together",
+        };
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert_file), Some(key_file)) => Ok(Some(Tls {
+                cert_file: cert_file.clone(),
+                key_file: key_file.clone(),
+                client_ca_file: self.tls_client_ca_file.clone(),
+            })),
+            (Some(_), None) => Err(missing("tls_key_file")),
+            (None, Some(_)) => Err(missing("tls_cert_file")),
+            (None, None) if self.tls_client_ca_file.is_some() => Err(InvalidOption {
+                option: "tls_client_ca_file",
+                problem: "needs tls_cert_file and tls_key_file",
+            }),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+impl ValidatedConfig {
+    /// Every bearer token: the entries of `auth_tokens` and the lines of `auth_tokens_file`.
+    /// None: authentication is off.
+    pub fn bearer_tokens(&self) -> anyhow::Result<Vec<SecretString>> {
+        let mut tokens = self.bearer_tokens.clone();
+        if let Some(path) = &self.auth_tokens_file {
+            let file = std::fs::read_to_string(path)
+                .with_context(|| format!("auth_tokens_file: cannot read {}", path.display()))?;
+            tokens.extend(secret_entries(&file, '\n'));
+        }
+        Ok(tokens)
+    }
+}
+
+impl Deref for ValidatedConfig {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// The entries of a list of secrets, trimmed. Blank entries (a trailing comma, an empty line)
+/// are skipped rather than refused, so a list edited by hand cannot lock every client out.
+fn secret_entries(list: &str, separator: char) -> Vec<SecretString> {
+    list.split(separator)
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(SecretString::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn exposed(secrets: &[SecretString]) -> Vec<&str> {
+        secrets.iter().map(ExposeSecret::expose_secret).collect()
+    }
+
+    fn refused(config: Config) -> String {
+        config.validate().expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_serve_plaintext_without_secrets() {
+        let config = Config::default().validate().expect("valid");
+        assert!(config.tls.is_none());
+        assert!(config.page_tokens.secrets.is_empty());
+        assert_eq!(config.page_tokens.ttl, TimeDelta::days(3));
+        assert!(config.bearer_tokens().expect("no file to read").is_empty());
+    }
+
+    #[test]
+    fn half_configured_tls_is_refused_and_names_the_missing_option() {
+        let cert = || Some(PathBuf::from("cert.pem"));
+        for (config, refusal) in [
+            (
+                Config {
+                    tls_cert_file: cert(),
+                    ..Config::default()
+                },
+                "tls_key_file is missing",
+            ),
+            (
+                Config {
+                    tls_key_file: Some("key.pem".into()),
+                    ..Config::default()
+                },
+                "tls_cert_file is missing",
+            ),
+            (
+                Config {
+                    tls_client_ca_file: cert(),
+                    ..Config::default()
+                },
+                "tls_client_ca_file needs",
+            ),
+        ] {
+            let error = refused(config);
+            assert!(error.contains(refusal), "{error}");
+            assert!(error.contains("tls_cert_file and tls_key_file"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_certificate_and_key_serve_tls_with_the_optional_client_ca() {
+        let config = Config {
+            tls_cert_file: Some("cert.pem".into()),
+            tls_key_file: Some("key.pem".into()),
+            tls_client_ca_file: Some("ca.pem".into()),
+            ..Config::default()
+        };
+        let tls = config.validate().expect("valid").tls.expect("TLS");
+        assert_eq!(tls.cert_file, PathBuf::from("cert.pem"));
+        assert_eq!(tls.key_file, PathBuf::from("key.pem"));
+        assert_eq!(tls.client_ca_file, Some(PathBuf::from("ca.pem")));
+    }
+
+    #[test]
+    fn secret_lists_are_trimmed_and_blank_entries_skipped() {
+        let config = Config {
+            page_token_secrets: Some(SecretString::from(" new , ,old,")),
+            auth_tokens: Some(SecretString::from("t1,, t2 ")),
+            ..Config::default()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(exposed(&config.page_tokens.secrets), ["new", "old"]);
+        assert_eq!(
+            exposed(&config.bearer_tokens().expect("no file")),
+            ["t1", "t2"]
+        );
+    }
+
+    #[test]
+    fn a_list_of_blank_entries_configures_no_secret() {
+        let config = Config {
+            page_token_secrets: Some(SecretString::from(" , ")),
+            auth_tokens: Some(SecretString::from("")),
+            ..Config::default()
+        }
+        .validate()
+        .expect("valid");
+        assert!(config.page_tokens.secrets.is_empty());
+        assert!(config.bearer_tokens().expect("no file").is_empty());
+    }
+
+    #[test]
+    fn the_auth_tokens_file_adds_one_token_per_line() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path = directory.path().join("tokens");
+        std::fs::write(&path, "file1\r\n\n  file2  \n").expect("written");
+        let config = Config {
+            auth_tokens: Some(SecretString::from("t1")),
+            auth_tokens_file: Some(path),
+            ..Config::default()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(
+            exposed(&config.bearer_tokens().expect("readable")),
+            ["t1", "file1", "file2"]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_auth_tokens_file_names_the_option() {
+        let config = Config {
+            auth_tokens_file: Some("/nonexistent/runview/tokens".into()),
+            ..Config::default()
+        }
+        .validate()
+        .expect("the file is read when the server starts, not when validating");
+        let error = config.bearer_tokens().expect_err("unreadable");
+        assert!(
+            format!("{error:#}").contains("auth_tokens_file"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn a_page_token_ttl_beyond_a_timestamp_is_refused() {
+        let error = refused(Config {
+            page_token_ttl: Duration::MAX,
+            ..Config::default()
+        });
+        assert!(error.contains("page_token_ttl"), "{error}");
+    }
+}

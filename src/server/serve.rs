@@ -1,0 +1,156 @@
+//! Serving until stopped. Readiness starts NOT_SERVING and follows the databases from then on. On
+//! shutdown it turns NOT_SERVING at once, the listeners keep accepting for `shutdown_delay` so
+//! load balancers stop picking this replica, then stop accepting, and in-flight requests have
+//! `shutdown_timeout` to finish.
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+use tonic::transport::server::{Router, TcpIncoming};
+use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::{Health, HealthServer};
+
+use super::listeners::Listeners;
+use super::services::Services;
+use super::{LIVENESS, RunningServer, readiness, transport};
+use crate::config::ValidatedConfig;
+use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
+use crate::proto::cache_service_server::CacheServiceServer;
+use crate::proto::read_service_server::ReadServiceServer;
+use crate::{metrics, proto};
+
+/// Serves on the bound listeners in a task of its own, which the returned server stops.
+pub async fn serve(
+    config: &ValidatedConfig,
+    services: Services,
+    listeners: Listeners,
+) -> anyhow::Result<RunningServer> {
+    let addrs = listeners.addrs()?;
+    let Services {
+        read,
+        cache,
+        auth,
+        resolver,
+        invalidation_url,
+        readiness: dependencies,
+        sampled_pools,
+        split,
+    } = services;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
+    readiness::set(&reporter, ServingStatus::NotServing).await;
+
+    let shutdown = CancellationToken::new();
+    let stop_accepting = CancellationToken::new();
+    let grpc = grpc_router(config, read, cache, auth, health_service.clone())?
+        .serve_with_incoming_shutdown(
+            // The builder's TCP settings apply only to listeners tonic binds itself: without
+            // TCP_NODELAY here, Nagle holds each response's trailers until the client's delayed
+            // ACK, about 40 ms per call.
+            TcpIncoming::from(listeners.grpc)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(config.tcp_keepalive)),
+            stop_accepting.clone().cancelled_owned(),
+        );
+    // Plain HTTP/2 on purpose: Kubernetes' gRPC probes speak neither TLS nor bearer tokens.
+    let health = Server::builder()
+        .add_service(health_service)
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listeners.health).with_nodelay(Some(true)),
+            stop_accepting.clone().cancelled_owned(),
+        );
+    let metrics_server = metrics::serve(listeners.metrics, stop_accepting.clone());
+    let background = [
+        readiness::watch(
+            reporter.clone(),
+            dependencies,
+            config.readiness_interval,
+            shutdown.clone(),
+        ),
+        metrics::sample_pools(sampled_pools, shutdown.clone()),
+        resolver.spawn_invalidation_listener(invalidation_url, shutdown.clone()),
+    ];
+    tracing::info!(grpc_addr = %addrs.grpc, health_addr = %addrs.health, metrics_addr = %addrs.metrics, split, "runview is listening");
+
+    let (delay, drain_deadline) = (config.shutdown_delay, config.shutdown_timeout);
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let serving = async { tokio::try_join!(grpc, health).map(|_| ()) };
+        tokio::pin!(serving);
+        tokio::select! {
+            result = &mut serving => return result.context("the gRPC server failed"),
+            () = token.cancelled() => {}
+        }
+        readiness::set(&reporter, ServingStatus::NotServing).await;
+        tracing::info!(
+            ?delay,
+            ?drain_deadline,
+            "shutting down: readiness is NOT_SERVING"
+        );
+        tokio::time::sleep(delay).await;
+        stop_accepting.cancel();
+        let drained = tokio::time::timeout(drain_deadline, &mut serving).await;
+        metrics_server.abort();
+        for task in background {
+            task.abort();
+        }
+        match drained {
+            Ok(result) => result.context("the gRPC server failed while draining"),
+            Err(_) => {
+                tracing::warn!("the drain deadline passed; stopping with requests in flight");
+                Ok(())
+            }
+        }
+    });
+    Ok(RunningServer {
+        grpc_addr: addrs.grpc,
+        health_addr: addrs.health,
+        metrics_addr: addrs.metrics,
+        resolver,
+        shutdown,
+        task,
+    })
+}
+
+/// The gRPC port's services: reads and the cache behind bearer authentication, health, and
+/// reflection when enabled.
+fn grpc_router(
+    config: &ValidatedConfig,
+    read: ReadAdapter,
+    cache: CacheAdapter,
+    auth: Option<BearerAuth>,
+    health_service: HealthServer<impl Health>,
+) -> anyhow::Result<Router> {
+    let check = move |request| match &auth {
+        Some(auth) => auth.admit(request),
+        None => Ok(request),
+    };
+    let (reflection_v1, reflection_v1alpha) = if config.reflection {
+        let v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        (Some(v1), Some(v1alpha))
+    } else {
+        (None, None)
+    };
+    Ok(transport::grpc_server(config)?
+        .add_service(InterceptedService::new(
+            ReadServiceServer::new(read),
+            check.clone(),
+        ))
+        .add_service(InterceptedService::new(
+            CacheServiceServer::new(cache),
+            check,
+        ))
+        .add_service(health_service)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha))
+}
