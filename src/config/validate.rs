@@ -52,6 +52,18 @@ pub struct ValidatedConfig {
 
 impl Config {
     pub fn validate(&self) -> Result<ValidatedConfig, InvalidOption> {
+        // Zero would make the readiness ticker panic and turn every request away.
+        let positive = [
+            ("readiness_interval", self.readiness_interval.is_zero()),
+            ("max_concurrent_requests", self.max_concurrent_requests == 0),
+            ("pool_max_connections", self.pool_max_connections == 0),
+        ];
+        if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
+            return Err(InvalidOption {
+                option,
+                problem: "must be greater than zero",
+            });
+        }
         let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
             option: "page_token_ttl",
             problem: "is too long",
@@ -267,5 +279,35 @@ mod tests {
             ..Config::default()
         });
         assert!(error.contains("page_token_ttl"), "{error}");
+    }
+
+    #[test]
+    fn options_that_cannot_be_zero_are_refused_by_name() {
+        let cases = [
+            (
+                Config {
+                    readiness_interval: Duration::ZERO,
+                    ..Config::default()
+                },
+                "the option readiness_interval must be greater than zero",
+            ),
+            (
+                Config {
+                    max_concurrent_requests: 0,
+                    ..Config::default()
+                },
+                "the option max_concurrent_requests must be greater than zero",
+            ),
+            (
+                Config {
+                    pool_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option pool_max_connections must be greater than zero",
+            ),
+        ];
+        for (config, refusal) in cases {
+            assert_eq!(refused(config), refusal);
+        }
     }
 }
