@@ -551,3 +551,76 @@ async fn list_items_hide_stream_keys_and_show_the_task_version() {
     );
     stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn hostile_filters_are_invalid_arguments_naming_their_field_and_the_server_keeps_serving() {
+    let stack = TestStack::start().await;
+    let environment = stack.demo().production_environment_id.clone();
+    let mut client = stack.client().await;
+    let timestamp = |seconds| prost_types::Timestamp { seconds, nanos: 0 };
+    let cases = [
+        (
+            ListRunsRequest {
+                period: Some(prost_types::Duration {
+                    seconds: 10_000_000_000_000,
+                    nanos: 0,
+                }),
+                ..request(&environment)
+            },
+            "period",
+        ),
+        (
+            ListRunsRequest {
+                created_after: Some(timestamp(-300_000_000_000)),
+                ..request(&environment)
+            },
+            "created_after",
+        ),
+        (
+            ListRunsRequest {
+                tags: vec!["ok".into(), "nul\0inside".into()],
+                ..request(&environment)
+            },
+            "tags[1]",
+        ),
+        (
+            ListRunsRequest {
+                tags: (0..100_000).map(|n| format!("tag-{n}")).collect(),
+                ..request(&environment)
+            },
+            "tags",
+        ),
+        (
+            ListRunsRequest {
+                queues: vec!["q".repeat(4_096)],
+                ..request(&environment)
+            },
+            "queues[0]",
+        ),
+        (
+            ListRunsRequest {
+                bulk_action_id: Some("bulk_\0".into()),
+                ..request(&environment)
+            },
+            "bulk_action_id",
+        ),
+    ];
+    for (hostile, field) in cases {
+        let status = list(&mut client, hostile).await.expect_err("refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert_eq!(reason(&status), "INVALID_ARGUMENT", "{field}");
+        let violations = tonic_types::StatusExt::get_error_details(&status)
+            .bad_request()
+            .map(|bad| bad.field_violations.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            violations.first().map(|v| v.field.as_str()),
+            Some(field),
+            "{status:?}"
+        );
+    }
+    // No panic, no poisoned connection: the next ordinary call answers.
+    let page = list(&mut client, request(&environment)).await;
+    assert!(page.is_ok(), "{page:?}");
+    stack.shutdown().await;
+}

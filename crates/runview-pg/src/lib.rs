@@ -82,6 +82,9 @@ pub fn map_error(dependency: &str, error: sqlx::Error) -> Error {
             Error::unavailable(dependency, error)
         }
         sqlx::Error::Database(db) => match db.code().as_deref() {
+            // The statement ran past `statement_timeout`: asking again would take as long, so it
+            // is no retryable outage.
+            Some(STATEMENT_TIMEOUT) => Error::DeadlineExceeded,
             Some(code) if is_unavailable_sqlstate(code) => {
                 Error::unavailable(dependency, db.message())
             }
@@ -94,6 +97,9 @@ pub fn map_error(dependency: &str, error: sqlx::Error) -> Error {
         _ => Error::Internal(format!("{dependency}: {error}")),
     }
 }
+
+/// query_canceled: what PostgreSQL answers when `statement_timeout` ends a statement.
+const STATEMENT_TIMEOUT: &str = "57014";
 
 /// SQLSTATEs that mean "cannot serve now": connection exceptions (08), insufficient resources
 /// (53), operator intervention such as shutdown or a statement timeout (57), a missing database
@@ -132,7 +138,7 @@ mod tests {
 
     #[test]
     fn sqlstates_that_mean_the_database_cannot_serve_are_unavailable() {
-        for code in ["08006", "53300", "57P01", "57014", "3D000", "28P01"] {
+        for code in ["08006", "53300", "57P01", "3D000", "28P01"] {
             assert!(is_unavailable_sqlstate(code), "{code}");
         }
         for code in ["42P01", "22P02", "23505"] {

@@ -6,13 +6,14 @@ use runview_core::filter::BatchAttributes;
 use runview_core::page::page_size;
 use runview_core::presenter::{BatchListItem, BatchListPage, ListBatchesQuery};
 
-use super::{batch_id, environment_id, environment_type, time_filter, timestamp};
+use super::{batch_id, environment_id, environment_type, list_length, time_filter, timestamp};
 use crate::proto as pb;
 
 impl TryFrom<pb::ListBatchesRequest> for ListBatchesQuery {
     type Error = Error;
 
     fn try_from(request: pb::ListBatchesRequest) -> Result<Self, Error> {
+        list_length("statuses", request.statuses.len())?;
         let statuses = request
             .statuses
             .iter()

@@ -7,8 +7,8 @@ use runview_core::presenter::{ListPage, ListRunsQuery, RunListItem};
 use runview_core::status::{PublicRunStatus, RunFlags, StatusFilterMode};
 
 use super::{
-    api_version, batch_id, environment_id, filter_values, packet_parts, run_status, time_filter,
-    timestamp,
+    api_version, batch_id, environment_id, filter_value, filter_values, list_length, packet_parts,
+    run_status, time_filter, timestamp,
 };
 use crate::proto as pb;
 
@@ -18,6 +18,7 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
     type Error = Error;
 
     fn try_from(request: pb::ListRunsRequest) -> Result<Self, Error> {
+        list_length("statuses", request.statuses.len())?;
         let statuses = request
             .statuses
             .iter()
@@ -50,7 +51,11 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
                     "must be a schedule friendly id (`sched_…`)",
                 ));
             }
-            other => other,
+            Some(id) => {
+                filter_value("schedule_id", &id)?;
+                Some(id)
+            }
+            None => None,
         };
         let bulk_action_id = request.bulk_action_id.map(bulk_action_id).transpose()?;
         Ok(Self {
@@ -86,9 +91,9 @@ const BULK_ACTION_PREFIX: &str = "bulk_";
 /// A bulk action id as the upstream takes it: friendly (`bulk_<id>`, the prefix stripped) or
 /// bare.
 fn bulk_action_id(id: String) -> Result<String, Error> {
+    filter_value("bulk_action_id", &id)?;
     let invalid = |reason: &str| Err(Error::invalid_argument("bulk_action_id", reason));
     match id.strip_prefix(BULK_ACTION_PREFIX) {
-        _ if id.is_empty() => invalid("must not be empty"),
         Some(body) if body.is_empty() || body.contains('_') => {
             invalid("a friendly id is `bulk_` followed by the id")
         }
@@ -272,12 +277,30 @@ mod tests {
         };
         assert_eq!(bulk("bulk_cm1abc"), Ok(Some("cm1abc".to_owned())));
         assert_eq!(bulk("cm1abc"), Ok(Some("cm1abc".to_owned())));
-        for malformed in ["", "bulk_", "bulk_a_b"] {
+        for malformed in ["", "bulk_", "bulk_a_b", "bulk_a\0"] {
             let field = field_of(pb::ListRunsRequest {
                 bulk_action_id: Some(malformed.into()),
                 ..request()
             });
             assert_eq!(field, "bulk_action_id", "{malformed:?}");
         }
+    }
+
+    #[test]
+    fn hostile_single_values_and_long_status_lists_are_refused_by_field() {
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                schedule_id: Some("sched_a\0b".into()),
+                ..request()
+            }),
+            "schedule_id"
+        );
+        assert_eq!(
+            field_of(pb::ListRunsRequest {
+                statuses: vec!["COMPLETED".into(); 101],
+                ..request()
+            }),
+            "statuses"
+        );
     }
 }

@@ -79,12 +79,33 @@ pub fn environment_type(environment_type: EnvironmentType) -> pb::EnvironmentTyp
     }
 }
 
-/// A request timestamp; out-of-range values are refused naming the field.
+/// The range `google.protobuf.Timestamp` is defined for, 0001-01-01 to 9999-12-31: inside what
+/// PostgreSQL's timestamps hold, so a bound never reaches the database as an error.
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+
+/// The longest `period` a list takes: far beyond any dashboard's "all time", and short enough
+/// that now minus it stays a valid timestamp.
+const MAX_PERIOD: TimeDelta = TimeDelta::days(100 * 365);
+
+/// The most values one list filter takes. A dashboard never comes near it; a longer list is a
+/// mistake or an attack, and would only make a statement that no index serves.
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// The longest single filter value, in bytes.
+pub const MAX_FILTER_VALUE_BYTES: usize = 1_024;
+
+/// A request timestamp; values outside the protobuf range are refused naming the field.
 pub fn date_time(field: &str, value: &Timestamp) -> Result<DateTime<Utc>, Error> {
     u32::try_from(value.nanos)
         .ok()
+        .filter(|_| TIMESTAMP_SECONDS.contains(&value.seconds))
         .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
-        .ok_or_else(|| Error::invalid_argument(field, "is not a valid timestamp"))
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                field,
+                "must be a timestamp between 0001-01-01 and 9999-12-31",
+            )
+        })
 }
 
 pub fn time_delta(field: &str, value: &prost_types::Duration) -> Result<TimeDelta, Error> {
@@ -114,21 +135,54 @@ pub fn time_filter(
         created_before: created_before
             .map(|at| date_time("created_before", &at))
             .transpose()?,
-        period: period
-            .map(|period| time_delta("period", &period))
-            .transpose()?,
+        period: period.map(|period| list_period(&period)).transpose()?,
     })
 }
 
-/// An empty string in a list filter is a mistake, not "match anything".
-pub fn filter_values(field: &str, values: Vec<String>) -> Result<Vec<String>, Error> {
-    match values.iter().position(String::is_empty) {
-        Some(index) => Err(Error::invalid_argument(
-            format!("{field}[{index}]"),
-            "must not be empty",
-        )),
-        None => Ok(values),
+fn list_period(value: &prost_types::Duration) -> Result<TimeDelta, Error> {
+    let period = time_delta("period", value)?;
+    if period > MAX_PERIOD {
+        return Err(Error::invalid_argument(
+            "period",
+            "must be at most 100 years",
+        ));
     }
+    Ok(period)
+}
+
+/// A list filter: at most [`MAX_FILTER_VALUES`] values, each a valid [`filter_value`].
+pub fn filter_values(field: &str, values: Vec<String>) -> Result<Vec<String>, Error> {
+    list_length(field, values.len())?;
+    for (index, value) in values.iter().enumerate() {
+        filter_value(&format!("{field}[{index}]"), value)?;
+    }
+    Ok(values)
+}
+
+/// A list of at most [`MAX_FILTER_VALUES`] entries.
+pub fn list_length(field: &str, length: usize) -> Result<(), Error> {
+    if length > MAX_FILTER_VALUES {
+        return Err(Error::invalid_argument(
+            field,
+            format!("takes at most {MAX_FILTER_VALUES} values"),
+        ));
+    }
+    Ok(())
+}
+
+/// One filter value. An empty string is a mistake, not "match anything"; PostgreSQL text cannot
+/// hold a NUL character; and no stored value comes near [`MAX_FILTER_VALUE_BYTES`].
+pub fn filter_value(field: &str, value: &str) -> Result<(), Error> {
+    let problem = if value.is_empty() {
+        "must not be empty".to_owned()
+    } else if value.contains('\0') {
+        "must not contain a NUL character".to_owned()
+    } else if value.len() > MAX_FILTER_VALUE_BYTES {
+        format!("must be at most {MAX_FILTER_VALUE_BYTES} bytes")
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid_argument(field, problem))
 }
 
 #[cfg(test)]
@@ -182,6 +236,61 @@ mod tests {
             nanos: 0,
         };
         assert!(date_time("created_after", &bad).is_err());
+    }
+
+    #[test]
+    fn timestamps_outside_the_protobuf_range_are_refused_before_any_database_sees_them() {
+        let at = |seconds| Timestamp { seconds, nanos: 0 };
+        assert!(date_time("created_after", &at(-62_135_596_800)).is_ok());
+        assert!(date_time("created_after", &at(253_402_300_799)).is_ok());
+        for seconds in [-62_135_596_801, 253_402_300_800, -300_000_000_000] {
+            let refused = date_time("created_before", &at(seconds));
+            assert!(
+                matches!(&refused, Err(Error::InvalidArgument { violations, .. })
+                    if violations[0].field == "created_before"),
+                "{seconds}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_period_beyond_a_hundred_years_is_refused() {
+        let years = |years: i64| prost_types::Duration {
+            seconds: years * 365 * 86_400,
+            nanos: 0,
+        };
+        assert!(time_filter(None, None, Some(years(100))).is_ok());
+        for huge in [
+            years(101),
+            prost_types::Duration {
+                seconds: 10_000_000_000_000,
+                nanos: 0,
+            },
+        ] {
+            assert!(matches!(
+                time_filter(None, None, Some(huge)),
+                Err(Error::InvalidArgument { violations, .. }) if violations[0].field == "period"
+            ));
+        }
+    }
+
+    #[test]
+    fn filter_values_are_capped_and_refuse_nul_empty_and_oversized_values() {
+        let field = |values: Vec<String>| match filter_values("tags", values) {
+            Err(Error::InvalidArgument { violations, .. }) => violations[0].field.clone(),
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        };
+        let fine: Vec<String> = (0..MAX_FILTER_VALUES).map(|n| format!("tag-{n}")).collect();
+        assert!(filter_values("tags", fine.clone()).is_ok());
+        let too_many: Vec<String> = (0..=MAX_FILTER_VALUES).map(|n| n.to_string()).collect();
+        assert_eq!(field(too_many), "tags");
+        assert_eq!(field(vec!["ok".into(), "a\0b".into()]), "tags[1]");
+        assert_eq!(field(vec![String::new()]), "tags[0]");
+        assert_eq!(
+            field(vec!["x".repeat(MAX_FILTER_VALUE_BYTES + 1)]),
+            "tags[0]"
+        );
+        assert!(filter_values("tags", vec!["x".repeat(MAX_FILTER_VALUE_BYTES)]).is_ok());
     }
 
     #[test]

@@ -79,3 +79,20 @@ async fn a_cancelled_statement_closes_its_connection_and_the_next_call_gets_a_fr
     );
     assert_eq!(store.read_pool().state().discarded, 1);
 }
+
+#[tokio::test]
+async fn a_statement_past_its_timeout_is_a_deadline_not_a_retryable_outage() {
+    let database = runops_database(Residency::Legacy).await;
+    let settings = runview_pg::PoolSettings {
+        statement_timeout: Duration::from_millis(50),
+        ..runview_pg::PoolSettings::default()
+    };
+    let url = secrecy::SecretString::from(database.url().to_owned());
+    let pool = runview_pg::lazy_pool(&url, &settings).expect("a lazy pool");
+    let error = sqlx::query("SELECT pg_sleep(5)")
+        .execute(&pool)
+        .await
+        .expect_err("the statement timeout ends it");
+    let mapped = runview_pg::map_error("legacy run-ops store", error);
+    assert_eq!(mapped, runview_core::Error::DeadlineExceeded);
+}
