@@ -58,6 +58,8 @@ pub fn init(format: LogFormat) -> TelemetryGuard {
         .with(fmt)
         .with(otel_layer)
         .try_init();
+    // A handler's panic is logged once, by the answer it becomes, not as text beside the log.
+    crate::grpc::install_panic_hook();
     TelemetryGuard { provider }
 }
 

@@ -4,9 +4,11 @@ mod auth;
 mod cache;
 mod convert;
 mod deadline;
+mod panics;
 mod read;
 mod status;
 
 pub use auth::BearerAuth;
 pub use cache::CacheAdapter;
+pub(crate) use panics::install_hook as install_panic_hook;
 pub use read::ReadAdapter;

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use super::deadline::Deadline;
+use super::panics;
 use super::status::to_status;
 use crate::proto as pb;
 use crate::{metrics, telemetry};
@@ -47,10 +48,11 @@ impl ReadAdapter {
         let result = match self.in_flight.try_acquire() {
             Ok(_permit) => {
                 let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
-                match Q::try_from(request.into_inner()) {
-                    Ok(query) => deadline.run(present(query)).await.map(R::from),
-                    Err(error) => Err(error),
-                }
+                let answer = panics::contain(async move {
+                    let query = Q::try_from(request.into_inner())?;
+                    present(query).await
+                });
+                deadline.run(answer).await.map(R::from)
             }
             Err(_) => Err(Error::Overloaded),
         };
