@@ -29,9 +29,9 @@ impl BearerAuth {
             .metadata()
             .get("authorization")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .ok_or_else(|| unauthenticated("a bearer token is required"))?;
-        let digest: [u8; 32] = Sha256::digest(presented.trim().as_bytes()).into();
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let accepted = self
             .digests
             .iter()
@@ -52,6 +52,16 @@ impl BearerAuth {
             metrics::counter!("runview_auth_failures_total").increment(1);
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value (RFC 6750): the scheme in any case,
+/// one space, and a token without whitespace. Anything else is no bearer credential at all.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let well_formed = scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && !token.chars().any(char::is_whitespace);
+    well_formed.then_some(token)
 }
 
 #[cfg(test)]
@@ -86,6 +96,10 @@ mod tests {
             Some("Basic secret"),
             Some("Bearer secre"),
             Some("Bearer "),
+            Some("Bearer  secret"),
+            Some("Bearer secret "),
+            Some(" Bearer secret"),
+            Some("Bearersecret"),
         ] {
             let status = auth.check(request(authorization)).expect_err("refused");
             assert_eq!(status.code(), Code::Unauthenticated);
@@ -93,6 +107,15 @@ mod tests {
                 !status.message().contains("secret"),
                 "the token never echoes back"
             );
+        }
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        let auth = BearerAuth::new(&["secret".into()]).expect("tokens configured");
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let value = format!("{scheme} secret");
+            assert!(auth.check(request(Some(&value))).is_ok(), "{scheme}");
         }
     }
 

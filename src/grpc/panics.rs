@@ -97,7 +97,10 @@ mod tests {
         let Err(Error::Internal(cause)) = answer else {
             panic!("expected INTERNAL, got {answer:?}");
         };
-        assert!(cause.starts_with("a handler panicked: index out of bounds"), "{cause}");
+        assert!(
+            cause.starts_with("a handler panicked: index out of bounds"),
+            "{cause}"
+        );
         assert!(cause.contains("src/grpc/panics.rs"), "{cause}");
         assert!(!IN_HANDLER.get(), "the flag is cleared after the poll");
     }

@@ -115,8 +115,8 @@ pub async fn serve(
     })
 }
 
-/// The gRPC port's services: reads and the cache behind bearer authentication, health, and
-/// reflection when enabled.
+/// The gRPC port's services: reads, the cache and reflection (when enabled) behind bearer
+/// authentication, and health.
 fn grpc_router(
     config: &ValidatedConfig,
     read: ReadAdapter,
@@ -137,7 +137,12 @@ fn grpc_router(
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        (Some(v1), Some(v1alpha))
+        // The descriptors describe the whole contract: with authentication on, only a caller
+        // with a token may read them.
+        (
+            Some(InterceptedService::new(v1, check.clone())),
+            Some(InterceptedService::new(v1alpha, check.clone())),
+        )
     } else {
         (None, None)
     };

@@ -72,3 +72,49 @@ async fn calls_without_a_valid_bearer_token_are_unauthenticated_and_health_needs
     })
     .await;
 }
+
+#[tokio::test]
+async fn reflection_needs_a_token_when_authentication_is_on_and_the_scheme_is_case_insensitive() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+
+    bounded(async {
+        let mut config = test_config();
+        config.auth_tokens = Some(SecretString::from("t1".to_owned()));
+        let stack = ProxiedStack::start(config).await;
+        let list_services = || {
+            tokio_stream::iter([ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            }])
+        };
+        let mut reflection = ServerReflectionClient::new(channel(stack.server.grpc_addr).await);
+        let status = reflection
+            .server_reflection_info(with_authorization(list_services(), None))
+            .await
+            .expect_err("the contract is not served to strangers");
+        assert_eq!(status.code(), Code::Unauthenticated);
+        reflection
+            .server_reflection_info(with_authorization(list_services(), Some("Bearer t1")))
+            .await
+            .expect("a token opens it");
+
+        let demo = stack.demo();
+        let request = get_run(&demo.production_environment_id, &demo.legacy_run_id);
+        let mut client = stack.client().await;
+        client
+            .get_run(with_authorization(request.clone(), Some("bearer t1")))
+            .await
+            .expect("the scheme is case-insensitive");
+        for malformed in ["Bearer  t1", "Bearer t1 "] {
+            let status = client
+                .get_run(with_authorization(request.clone(), Some(malformed)))
+                .await
+                .expect_err("one space, no trailing whitespace");
+            assert_eq!(status.code(), Code::Unauthenticated, "{malformed:?}");
+        }
+        stack.shutdown().await;
+    })
+    .await;
+}
