@@ -64,6 +64,28 @@ impl Config {
                 problem: "must be greater than zero",
             });
         }
+        let urls = [
+            ("legacy_database_url", &self.legacy_database_url),
+            ("new_database_url", &self.new_database_url),
+            (
+                "control_plane_database_url",
+                &self.control_plane_database_url,
+            ),
+            (
+                "control_plane_primary_database_url",
+                &self.control_plane_primary_database_url,
+            ),
+            (
+                "legacy_primary_database_url",
+                &self.legacy_primary_database_url,
+            ),
+            ("new_primary_database_url", &self.new_primary_database_url),
+        ];
+        for (option, url) in urls {
+            if let Some(url) = url {
+                check_database_url(option, url.expose_secret())?;
+            }
+        }
         let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
             option: "page_token_ttl",
             problem: "is too long",
@@ -129,6 +151,28 @@ impl Deref for ValidatedConfig {
     fn deref(&self) -> &Config {
         &self.config
     }
+}
+
+/// A PostgreSQL URL that names where the database is: checked at start, so that a URL of another
+/// database or one without a host cannot start a server whose every call would fail. Problems
+/// never quote the URL: it may carry a password.
+fn check_database_url(option: &'static str, url: &str) -> Result<(), InvalidOption> {
+    let invalid = |problem| InvalidOption { option, problem };
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .ok_or_else(|| invalid("must be a postgres:// or postgresql:// URL"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    // A Unix socket is named by a `host` parameter instead.
+    if host.is_empty() && !url.contains("host=") {
+        return Err(invalid("must name a host"));
+    }
+    url.parse::<sqlx::postgres::PgConnectOptions>()
+        .map_err(|_| invalid("is not a valid PostgreSQL URL"))?;
+    Ok(())
 }
 
 /// The entries of a list of secrets, trimmed. Blank entries (a trailing comma, an empty line)
@@ -308,6 +352,36 @@ mod tests {
         ];
         for (config, refusal) in cases {
             assert_eq!(refused(config), refusal);
+        }
+    }
+
+    #[test]
+    fn database_urls_must_be_postgresql_and_name_a_host_without_being_quoted() {
+        let with_legacy = |url: &str| Config {
+            legacy_database_url: Some(SecretString::from(url.to_owned())),
+            ..Config::default()
+        };
+        for valid in [
+            "postgres://runview:hunter2@db.internal:5432/app?sslmode=require",
+            "postgresql://runview@db/app",
+            "postgres:///app?host=/var/run/postgresql&user=runview",
+        ] {
+            assert!(with_legacy(valid).validate().is_ok(), "{valid}");
+        }
+        for (invalid, problem) in [
+            (
+                "mysql://runview:hunter2@db/app",
+                "must be a postgres:// or postgresql:// URL",
+            ),
+            ("postgres://runview:hunter2@/app", "must name a host"),
+            (
+                "postgres://runview:hunter2@db:notaport/app",
+                "is not a valid PostgreSQL URL",
+            ),
+        ] {
+            let refusal = refused(with_legacy(invalid));
+            assert_eq!(refusal, format!("the option legacy_database_url {problem}"));
+            assert!(!refusal.contains("hunter2"));
         }
     }
 }

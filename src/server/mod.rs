@@ -102,7 +102,13 @@ pub async fn shutdown_signal() {
     let mut terminate =
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
+            Err(error) => {
+                // Ctrl-C still stops the server; without it the process could not be stopped
+                // cleanly at all.
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = interrupt.await;
+                return;
+            }
         };
     tokio::select! {
         _ = interrupt => {}

@@ -116,11 +116,24 @@ pub fn watch(
 
 async fn answers(dependency: &Dependency) -> bool {
     let ping = sqlx::query("SELECT 1").execute(&dependency.pool);
-    let ok = matches!(tokio::time::timeout(CHECK_TIMEOUT, ping).await, Ok(Ok(_)));
-    if !ok {
-        tracing::warn!(database = dependency.database, "readiness check failed");
+    match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
+        Ok(Ok(_)) => true,
+        // The cause, so that an operator paged on readiness knows where to look. Mapping keeps
+        // connection settings out of it.
+        Ok(Err(error)) => {
+            let cause = runview_pg::map_error(dependency.database, error);
+            tracing::warn!(database = dependency.database, %cause, "readiness check failed");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                database = dependency.database,
+                timeout = ?CHECK_TIMEOUT,
+                "readiness check failed: no answer in time"
+            );
+            false
+        }
     }
-    ok
 }
 
 #[cfg(test)]

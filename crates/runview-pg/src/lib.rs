@@ -72,23 +72,29 @@ pub fn lazy_pool(url: &SecretString, settings: &PoolSettings) -> Result<PgPool, 
 /// Maps a sqlx error from `dependency` (a name such as "new run-ops store", never a URL) into
 /// the domain error: anything that says the database cannot serve now is UNAVAILABLE; the rest
 /// is a bug or a schema mismatch, so INTERNAL.
+///
+/// An UNAVAILABLE detail is a fixed description of what went wrong: callers see no library
+/// text, no database message and no user name. The database's own words are logged here, once.
 pub fn map_error(dependency: &str, error: sqlx::Error) -> Error {
+    let unavailable = |detail: &str| {
+        tracing::warn!(dependency, cause = %error, "{detail}");
+        Error::unavailable(dependency, detail)
+    };
     match &error {
-        sqlx::Error::PoolTimedOut => {
-            Error::unavailable(dependency, "no connection became free in time")
-        }
-        sqlx::Error::PoolClosed => Error::unavailable(dependency, "the pool is closed"),
+        sqlx::Error::PoolTimedOut => unavailable("no connection became free in time"),
+        sqlx::Error::PoolClosed => unavailable("the pool is closed"),
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
-            Error::unavailable(dependency, error)
+            unavailable(CONNECTION_FAILED)
         }
         sqlx::Error::Database(db) => match db.code().as_deref() {
             // The statement ran past `statement_timeout`: asking again would take as long, so it
             // is no retryable outage.
             Some(STATEMENT_TIMEOUT) => Error::DeadlineExceeded,
-            Some(code) if is_unavailable_sqlstate(code) => {
-                Error::unavailable(dependency, db.message())
-            }
-            _ => Error::Internal(format!("{dependency}: {error}")),
+            Some(code) => match unavailable_detail(code) {
+                Some(detail) => unavailable(detail),
+                None => Error::Internal(format!("{dependency}: {error}")),
+            },
+            None => Error::Internal(format!("{dependency}: {error}")),
         },
         // Configuration errors can quote connection settings; keep them out of messages.
         sqlx::Error::Configuration(_) => {
@@ -98,18 +104,23 @@ pub fn map_error(dependency: &str, error: sqlx::Error) -> Error {
     }
 }
 
+const CONNECTION_FAILED: &str = "the connection to the database failed";
+
 /// query_canceled: what PostgreSQL answers when `statement_timeout` ends a statement.
 const STATEMENT_TIMEOUT: &str = "57014";
 
-/// SQLSTATEs that mean "cannot serve now": connection exceptions (08), insufficient resources
-/// (53), operator intervention such as shutdown or a statement timeout (57), a missing database
-/// (3D000) and refused authentication (28).
-fn is_unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08")
-        || code.starts_with("53")
-        || code.starts_with("57")
-        || code.starts_with("28")
-        || code == "3D000"
+/// What a SQLSTATE that means "cannot serve now" says, in words safe for any caller:
+/// connection exceptions (08), insufficient resources (53), operator intervention such as a
+/// shutdown (57), refused authentication (28) and a missing database (3D000).
+fn unavailable_detail(code: &str) -> Option<&'static str> {
+    match code {
+        "3D000" => Some("the database does not exist"),
+        _ if code.starts_with("08") => Some(CONNECTION_FAILED),
+        _ if code.starts_with("53") => Some("the database is out of resources"),
+        _ if code.starts_with("57") => Some("the database is shutting down or restarting"),
+        _ if code.starts_with("28") => Some("the database refused the credentials"),
+        _ => None,
+    }
 }
 
 /// Identifies a database: the cluster's system identifier and the database name. Two URLs with
@@ -139,11 +150,24 @@ mod tests {
     #[test]
     fn sqlstates_that_mean_the_database_cannot_serve_are_unavailable() {
         for code in ["08006", "53300", "57P01", "3D000", "28P01"] {
-            assert!(is_unavailable_sqlstate(code), "{code}");
+            assert!(unavailable_detail(code).is_some(), "{code}");
         }
         for code in ["42P01", "22P02", "23505"] {
-            assert!(!is_unavailable_sqlstate(code), "{code}");
+            assert_eq!(unavailable_detail(code), None, "{code}");
         }
+    }
+
+    #[test]
+    fn an_unavailable_answer_carries_a_fixed_description_not_the_librarys_words() {
+        let cause = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connect to /var/run/postgresql/.s.PGSQL.5432 as user runview_ro",
+        );
+        let error = map_error("legacy run-ops store", sqlx::Error::Io(cause));
+        assert_eq!(
+            error.to_string(),
+            "legacy run-ops store is unavailable: the connection to the database failed"
+        );
     }
 
     #[test]

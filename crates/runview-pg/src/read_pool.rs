@@ -25,7 +25,7 @@ pub struct ReadPool {
     dependency: &'static str,
     /// Why the latest connection attempt failed; callers waiting for a connection give up on it
     /// at once instead of waiting out the acquire timeout.
-    connect_failures: watch::Sender<Option<Arc<str>>>,
+    connect_failures: watch::Sender<Option<Error>>,
 }
 
 impl std::fmt::Debug for ReadPool {
@@ -95,11 +95,10 @@ impl ReadPool {
                 .map(|connection| Lease { connection })
                 .map_err(|_| Error::unavailable(self.dependency, "no connection became free in time")),
             Ok(()) = failures.changed() => {
-                let reason = failures.borrow().clone();
-                Err(Error::unavailable(
-                    self.dependency,
-                    reason.as_deref().unwrap_or("a connection attempt failed"),
-                ))
+                let failure = failures.borrow().clone();
+                Err(failure.unwrap_or_else(|| {
+                    Error::unavailable(self.dependency, "a connection attempt failed")
+                }))
             }
         }
     }
@@ -148,15 +147,14 @@ impl Lease {
 #[derive(Clone, Debug)]
 struct ConnectFailures {
     dependency: &'static str,
-    latest: watch::Sender<Option<Arc<str>>>,
+    latest: watch::Sender<Option<Error>>,
 }
 
 impl bb8::ErrorSink<sqlx::Error> for ConnectFailures {
     fn sink(&self, error: sqlx::Error) {
-        // Mapped first: that drops whatever could quote connection settings.
-        let error = map_error(self.dependency, error);
-        tracing::warn!(%error, "cannot open a database connection");
-        self.latest.send_replace(Some(error.to_string().into()));
+        // Mapping logs the database's own words and keeps them out of the answer.
+        self.latest
+            .send_replace(Some(map_error(self.dependency, error)));
     }
 
     fn boxed_clone(&self) -> Box<dyn bb8::ErrorSink<sqlx::Error>> {
