@@ -166,7 +166,7 @@ fn page_token_signer(page_tokens: &PageTokens) -> PageTokenSigner {
         return PageTokenSigner::new(page_tokens.secrets.clone(), page_tokens.ttl);
     }
     tracing::warn!(
-        "page_token_secrets is not set: page tokens are signed with a random secret of this process \
+        "page_token_secrets is not set: page tokens are encrypted with a random secret of this process \
          and will not work across restarts or replicas"
     );
     let random: [u8; 32] = rand::random();

@@ -1,12 +1,16 @@
-//! Opaque page tokens: the keyset position, the direction and the resolved time window, bound to
-//! the environment and to a digest of every filter, with an expiry, signed with HMAC-SHA256 so a
-//! caller can neither forge nor alter one. Several secrets are accepted so they can be rotated;
-//! the first one signs.
+//! Opaque page tokens: the keyset position, the direction and the resolved time window, with an
+//! expiry, encrypted and authenticated with XChaCha20-Poly1305 so a caller can neither read,
+//! forge nor alter one. A token is bound to the environment and to a digest of every filter by
+//! passing them as associated data: they are not in the token, yet a token opens only for the
+//! scope it was issued for. Several secrets are accepted so they can be rotated: one key is
+//! derived from each, the first encrypts and every one is tried to open.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, TimeDelta, Utc};
-use hmac::{Hmac, Mac};
+use hkdf::Hkdf;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -14,10 +18,11 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, FieldViolation, InvalidReason, Result};
 use crate::page::{Cursor, Direction, Keyset, TimeWindow};
 
-type HmacSha256 = Hmac<Sha256>;
+/// Separates page-token keys from anything else ever derived from the same secrets.
+const KEY_INFO: &[u8] = b"runview page token v1";
 
-/// Bytes of the HMAC kept in a token: 128 bits is ample against forgery and keeps tokens short.
-const TAG_LENGTH: usize = 16;
+/// A random 192-bit nonce per token: long enough that random nonces never repeat in practice.
+const NONCE_LENGTH: usize = 24;
 
 /// What a token is bound to: the caller's environment and a digest of the request's filters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,21 +42,29 @@ impl TokenScope {
             filter_digest: hex::encode(&digest[..16]),
         }
     }
+
+    /// The associated data: length-prefixed so no two scopes share one.
+    fn associated_data(&self) -> Vec<u8> {
+        let mut data =
+            Vec::with_capacity(16 + self.environment_id.len() + self.filter_digest.len());
+        for part in [&self.environment_id, &self.filter_digest] {
+            data.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            data.extend_from_slice(part.as_bytes());
+        }
+        data
+    }
 }
 
-/// A verified token: where the next page starts and the window the first page resolved.
+/// An opened token: where the next page starts and the window the first page resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PagePosition {
     pub cursor: Cursor,
     pub window: TimeWindow,
 }
 
+/// The encrypted content; the scope is not in it, only bound as associated data.
 #[derive(Serialize, Deserialize)]
 struct Claims {
-    #[serde(rename = "e")]
-    environment_id: String,
-    #[serde(rename = "f")]
-    filter_digest: String,
     #[serde(rename = "t")]
     created_at_ms: i64,
     #[serde(rename = "i")]
@@ -67,20 +80,25 @@ struct Claims {
 }
 
 pub struct PageTokenSigner {
-    secrets: Vec<SecretString>,
+    keys: Vec<XChaCha20Poly1305>,
     ttl: TimeDelta,
 }
 
 impl PageTokenSigner {
-    /// `secrets` must not be empty: the first signs, all verify.
+    /// The first of `secrets` encrypts, all open. With none, a random key of this process
+    /// encrypts, so tokens still work but do not survive a restart.
     pub fn new(secrets: Vec<SecretString>, ttl: TimeDelta) -> Self {
-        Self { secrets, ttl }
+        let mut keys: Vec<_> = secrets.iter().map(derive_key).collect();
+        if keys.is_empty() {
+            keys.push(XChaCha20Poly1305::new(&XChaCha20Poly1305::generate_key(
+                &mut OsRng,
+            )));
+        }
+        Self { keys, ttl }
     }
 
     pub fn sign(&self, scope: &TokenScope, position: &PagePosition, now: DateTime<Utc>) -> String {
         let claims = Claims {
-            environment_id: scope.environment_id.clone(),
-            filter_digest: scope.filter_digest.clone(),
             created_at_ms: position.cursor.keyset.created_at.timestamp_millis(),
             id: position.cursor.keyset.id.clone(),
             backward: position.cursor.direction == Direction::Backward,
@@ -88,13 +106,19 @@ impl PageTokenSigner {
             window_end_ms: position.window.end.timestamp_millis(),
             expires_at: (now + self.ttl).timestamp(),
         };
-        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
-        let tag = self
-            .secrets
-            .first()
-            .map(|secret| tag(secret, &body))
-            .unwrap_or_default();
-        format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag))
+        let plaintext = serde_json::to_vec(&claims).unwrap_or_default();
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let payload = Payload {
+            msg: &plaintext,
+            aad: &scope.associated_data(),
+        };
+        // Encryption fails only for messages of gigabytes; `new` guarantees a first key.
+        let ciphertext = self.keys[0]
+            .encrypt(&nonce, payload)
+            .unwrap_or_else(|_| unreachable!());
+        let mut token = nonce.to_vec();
+        token.extend_from_slice(&ciphertext);
+        URL_SAFE_NO_PAD.encode(token)
     }
 
     pub fn verify(
@@ -103,31 +127,34 @@ impl PageTokenSigner {
         scope: &TokenScope,
         now: DateTime<Utc>,
     ) -> Result<PagePosition> {
-        let (body, signature) = token
-            .split_once('.')
-            .ok_or_else(|| invalid("is malformed"))?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
+        let bytes = URL_SAFE_NO_PAD
+            .decode(token)
             .map_err(|_| invalid("is malformed"))?;
-        let authentic = self.secrets.iter().any(|secret| {
-            let mut mac = keyed(secret);
-            mac.update(body.as_bytes());
-            mac.verify_truncated_left(&signature).is_ok() && signature.len() == TAG_LENGTH
-        });
-        if !authentic {
-            return Err(invalid("was not issued by this service or was altered"));
+        if bytes.len() <= NONCE_LENGTH {
+            return Err(invalid("is malformed"));
         }
-        let claims: Claims = URL_SAFE_NO_PAD
-            .decode(body)
-            .ok()
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .ok_or_else(|| invalid("is malformed"))?;
-        if claims.environment_id != scope.environment_id {
-            return Err(invalid("belongs to another environment"));
-        }
-        if claims.filter_digest != scope.filter_digest {
-            return Err(invalid("was issued for different filters"));
-        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LENGTH);
+        let associated_data = scope.associated_data();
+        // The associated data makes a token of another environment or other filters fail to open
+        // exactly like an altered one: which of them it was cannot be told, and need not be.
+        let plaintext = self
+            .keys
+            .iter()
+            .find_map(|key| {
+                let payload = Payload {
+                    msg: ciphertext,
+                    aad: &associated_data,
+                };
+                key.decrypt(XNonce::from_slice(nonce), payload).ok()
+            })
+            .ok_or_else(|| {
+                invalid(
+                    "was not issued by this service, was altered, or was issued for another \
+                     environment or different filters",
+                )
+            })?;
+        let claims: Claims =
+            serde_json::from_slice(&plaintext).map_err(|_| invalid("is malformed"))?;
         if claims.expires_at < now.timestamp() {
             return Err(invalid("has expired"));
         }
@@ -153,15 +180,14 @@ impl PageTokenSigner {
     }
 }
 
-fn keyed(secret: &SecretString) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail.
-    HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!())
-}
-
-fn tag(secret: &SecretString, body: &str) -> Vec<u8> {
-    let mut mac = keyed(secret);
-    mac.update(body.as_bytes());
-    mac.finalize().into_bytes()[..TAG_LENGTH].to_vec()
+/// One 256-bit key per secret, by HKDF-SHA256, so a secret of any length or form gives a key.
+fn derive_key(secret: &SecretString) -> XChaCha20Poly1305 {
+    let mut key = chacha20poly1305::Key::default();
+    // 32 bytes is far below HKDF-SHA256's limit of 8160, so expansion cannot fail.
+    Hkdf::<Sha256>::new(None, secret.expose_secret().as_bytes())
+        .expand(KEY_INFO, &mut key)
+        .unwrap_or_else(|_| unreachable!());
+    XChaCha20Poly1305::new(&key)
 }
 
 fn invalid(why: &str) -> Error {
@@ -194,12 +220,17 @@ mod tests {
             .unwrap_or_default()
     }
 
+    const RUN_ID: &str = "run_cm4abcdefghijklmnopqrstu";
+
+    const NOT_OPENED: &str = "was not issued by this service, was altered, or was issued for \
+                              another environment or different filters";
+
     fn position() -> PagePosition {
         PagePosition {
             cursor: Cursor {
                 keyset: Keyset {
                     created_at: now() - TimeDelta::hours(1),
-                    id: "cabc".into(),
+                    id: RUN_ID.into(),
                 },
                 direction: Direction::Backward,
             },
@@ -231,12 +262,43 @@ mod tests {
         assert!(
             token
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'),
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
             "URL-safe"
         );
         assert_eq!(
             signer.verify(&token, &scope("env", &["a"]), now()),
             Ok(position())
+        );
+    }
+
+    #[test]
+    fn a_token_reveals_neither_the_environment_nor_the_run() {
+        let environment = "cm4environment0000000000001";
+        let signer = signer(&["s1"]);
+        let token = signer.sign(&scope(environment, &["a"]), &position(), now());
+        let bytes = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
+        let contains = |needle: &str| {
+            bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        };
+        assert!(!bytes.is_empty());
+        assert!(!contains(environment), "no environment id in {token}");
+        assert!(!contains(RUN_ID), "no run id in {token}");
+        assert!(!token.contains(environment) && !token.contains(RUN_ID));
+        // 206 characters for this position: the signed tokens that carried the scope were 273.
+        assert!(token.len() <= 210, "{} characters", token.len());
+    }
+
+    #[test]
+    fn each_token_has_its_own_nonce() {
+        let signer = signer(&["s1"]);
+        let first = signer.sign(&scope("env", &[]), &position(), now());
+        let second = signer.sign(&scope("env", &[]), &position(), now());
+        assert_ne!(first, second);
+        assert_eq!(
+            signer.verify(&first, &scope("env", &[]), now()),
+            signer.verify(&second, &scope("env", &[]), now())
         );
     }
 
@@ -256,17 +318,26 @@ mod tests {
     }
 
     #[test]
+    fn without_secrets_a_random_key_still_round_trips() {
+        let signer = signer(&[]);
+        let token = signer.sign(&scope("env", &[]), &position(), now());
+        assert_eq!(
+            signer.verify(&token, &scope("env", &[]), now()),
+            Ok(position())
+        );
+    }
+
+    #[test]
     fn foreign_environments_other_filters_and_expired_tokens_are_refused() {
         let signer = signer(&["s1"]);
         let token = signer.sign(&scope("env", &["a"]), &position(), now());
-        assert_eq!(
-            reason_of(signer.verify(&token, &scope("other", &["a"]), now())),
-            "belongs to another environment"
-        );
-        assert_eq!(
-            reason_of(signer.verify(&token, &scope("env", &["b"]), now())),
-            "was issued for different filters"
-        );
+        for other in [scope("other", &["a"]), scope("env", &["b"])] {
+            assert_eq!(
+                reason_of(signer.verify(&token, &other, now())),
+                NOT_OPENED,
+                "{other:?}"
+            );
+        }
         assert_eq!(
             reason_of(signer.verify(&token, &scope("env", &["a"]), now() + TimeDelta::days(4))),
             "has expired"
@@ -274,18 +345,30 @@ mod tests {
     }
 
     #[test]
-    fn an_altered_body_is_refused() {
+    fn an_altered_token_is_refused() {
         let signer = signer(&["s1"]);
         let token = signer.sign(&scope("env", &[]), &position(), now());
-        let (body, tag) = token.split_once('.').unwrap_or_default();
-        let mut claims: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap_or_default())
-                .unwrap_or_default();
-        claims["e"] = "other".into();
-        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let bytes = URL_SAFE_NO_PAD.decode(&token).unwrap_or_default();
+        for at in [0, NONCE_LENGTH, bytes.len() - 1] {
+            let mut altered = bytes.clone();
+            altered[at] ^= 1;
+            assert_eq!(
+                reason_of(signer.verify(
+                    &URL_SAFE_NO_PAD.encode(&altered),
+                    &scope("env", &[]),
+                    now()
+                )),
+                NOT_OPENED,
+                "byte {at}"
+            );
+        }
         assert_eq!(
-            reason_of(signer.verify(&forged, &scope("other", &[]), now())),
-            "was not issued by this service or was altered"
+            reason_of(signer.verify(
+                &URL_SAFE_NO_PAD.encode(&bytes[..NONCE_LENGTH]),
+                &scope("env", &[]),
+                now()
+            )),
+            "is malformed"
         );
     }
 
