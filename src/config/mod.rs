@@ -1,14 +1,17 @@
 //! Configuration: defaults in code, then an optional TOML file, then `RUNVIEW_*` environment
 //! variables, then command-line flags. Keys are flat so each option has one obvious name in every
 //! layer (`cache_ttl` in TOML, `RUNVIEW_CACHE_TTL`, `--cache-ttl`). The rules that span options
-//! or need parsing are checked in one place, [`Config::validate`].
+//! or need parsing are checked in one place, [`Config::validate`]. A key of the file that names
+//! no option is refused; other `RUNVIEW_*` variables are not, since environments carry some that
+//! are not options (`RUNVIEW_TEST_DATABASE_URL`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::Value;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -220,11 +223,37 @@ impl Config {
             .merge(Env::prefixed("RUNVIEW_").ignore(&["CONFIG"]))
             .merge(Serialized::defaults(flags))
             .extract()?;
+        if let Some(path) = &flags.config {
+            refuse_unknown_keys(path)?;
+        }
         config
             .validate()
             .map_err(|invalid| figment::Error::from(invalid.to_string()))?;
         Ok(config)
     }
+}
+
+/// Refuses a file with a key that names no option: a misspelt `auth_token` would otherwise be
+/// ignored and the server start without authentication. The options are the fields `Config`
+/// deserializes, so there is no second list to keep in step.
+fn refuse_unknown_keys(path: &Path) -> Result<(), Box<figment::Error>> {
+    // Over the defaults, so the file alone need not name every option to deserialize.
+    let file: Value = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file_exact(path))
+        .extract()?;
+    let mut unknown = Vec::new();
+    let _: Config = serde_ignored::deserialize(&file, |key| unknown.push(format!("`{key}`")))?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let (noun, keys) = match unknown.as_slice() {
+        [key] => ("option", key.clone()),
+        keys => ("options", keys.join(", ")),
+    };
+    Err(Box::new(figment::Error::from(format!(
+        "unknown {noun} {keys} in {}",
+        path.display()
+    ))))
 }
 
 #[cfg(test)]
@@ -280,6 +309,60 @@ mod tests {
                 !format!("{config:?}").contains("hunter2"),
                 "secrets never print"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_misspelt_key_in_the_file_is_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("runview.toml", "auth_token = \"x\"\ncache_ttl = \"10s\"")?;
+            let flags = Flags {
+                config: Some("runview.toml".into()),
+                ..Flags::default()
+            };
+            let error = Config::load(&flags).expect_err("an unknown key");
+            assert_eq!(
+                error.to_string(),
+                "unknown option `auth_token` in runview.toml"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_of_known_keys_loads_secrets_included() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "runview.toml",
+                "auth_tokens = \"t1\"\npage_token_secrets = \"s1\"\ncache_ttl = \"10s\"",
+            )?;
+            let flags = Flags {
+                config: Some("runview.toml".into()),
+                ..Flags::default()
+            };
+            let config = Config::load(&flags).map_err(|e| *e)?;
+            assert_eq!(config.cache_ttl, Duration::from_secs(10));
+            assert_eq!(
+                config.auth_tokens.map(|t| t.expose_secret().to_owned()),
+                Some("t1".to_owned())
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn runview_variables_that_are_not_options_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("runview.toml", "children_limit = 7")?;
+            jail.set_env("RUNVIEW_TEST_DATABASE_URL", "postgres://localhost/test");
+            jail.set_env("RUNVIEW_AUTH_TOKEN", "x");
+            let flags = Flags {
+                config: Some("runview.toml".into()),
+                ..Flags::default()
+            };
+            let config = Config::load(&flags).map_err(|e| *e)?;
+            assert_eq!(config.children_limit, 7);
             Ok(())
         });
     }
