@@ -1,12 +1,14 @@
 //! Hostile and careless callers at the edge: bodies that are no message at all, bodies larger
-//! than the limit, and floods beyond the concurrency limit. Each is refused with ErrorInfo,
+//! than the limit, and floods beyond the concurrency limits (the reads' and Invalidate's own). Each is refused with ErrorInfo,
 //! before its body is buffered where it can be, and counted once under its method and code.
 
 use std::time::Duration;
 
 use bytes::{Buf, BufMut};
 use runview::config::Config;
-use runview::proto::{ListBatchesRequest, ListRunsRequest};
+use runview::proto::cache_service_client::CacheServiceClient;
+use runview::proto::invalidate_request::Scope;
+use runview::proto::{InvalidateRequest, ListBatchesRequest, ListRunsRequest};
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
@@ -264,6 +266,60 @@ async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
             request_count(&scrape(metrics).await, "ListBatches", "RESOURCE_EXHAUSTED") - before,
             1
         );
+        stack.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalidations_beyond_their_own_limit_are_shed_while_reads_are_served() {
+    bounded(async {
+        let config = Config {
+            max_concurrent_requests: 1,
+            max_concurrent_invalidations: 1,
+            ..quiet_readiness_config()
+        };
+        let stack = ProxiedStack::start(config).await;
+        let demo = stack.demo();
+        let read = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let mut client = stack.client().await;
+        client
+            .get_run(read.clone())
+            .await
+            .expect("warms the pool and the cache");
+        let cache = CacheServiceClient::new(channel(stack.server.grpc_addr).await);
+        // Another environment's entries, so the warmed ones stay cached.
+        let invalidate = InvalidateRequest {
+            scope: Some(Scope::EnvironmentId(demo.staging_environment_id.clone())),
+        };
+
+        stack.control_plane.delay(Duration::from_secs(1));
+        let held = {
+            let (mut cache, invalidate) = (cache.clone(), invalidate.clone());
+            tokio::spawn(async move { cache.invalidate(invalidate).await })
+        };
+        // The proxy cannot tell the publisher's connection from the listener's, so give the held
+        // call a head start, then call until one is shed: without a limit none ever would be.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let status = eventually(
+            Duration::from_secs(5),
+            "a second invalidation is shed",
+            async || cache.clone().invalidate(invalidate.clone()).await.err(),
+        )
+        .await;
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&status), "OVERLOADED");
+        let run = client
+            .get_run(read)
+            .await
+            .expect("reads have a limit of their own")
+            .into_inner();
+        assert_eq!(run.id, demo.new_run_id);
+
+        stack.control_plane.delay(Duration::ZERO);
+        held.await
+            .expect("the held invalidation does not panic")
+            .expect("the admitted invalidation completes");
         stack.shutdown().await;
     })
     .await;
