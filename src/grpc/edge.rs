@@ -169,8 +169,8 @@ impl HttpBody for Counted {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
-        if let Some(Ok(trailers)) = frame.as_ref().map(|f| f.as_ref().map(Frame::trailers_ref))
-            && let Some(trailers) = trailers
+        if let Some(Ok(frame)) = &frame
+            && let Some(trailers) = frame.trailers_ref()
         {
             self.outcome.read_status(trailers);
         }
@@ -237,8 +237,8 @@ impl HttpBody for SizeLimited {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
-        if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref))
-            && let Some(data) = data
+        if let Some(Ok(frame)) = &frame
+            && let Some(data) = frame.data_ref()
             && !self.admit(data)
         {
             return Poll::Ready(Some(Err(request_too_large(self.limit))));
