@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc);
     tonic_prost_build::configure()
+        // Undecodable requests are the caller's fault, not an internal error: see src/grpc/codec.rs.
+        .codec_path("crate::grpc::ProtoCodec")
         .file_descriptor_set_path(out_dir.join("runview_descriptor.bin"))
         .compile_with_config(config, &protos, &includes)?;
     // Naming one trigger turns off cargo's default of rerunning on any change, so name both.

@@ -86,6 +86,12 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// Read requests in flight at once; beyond it requests are shed with RESOURCE_EXHAUSTED.
     pub max_concurrent_requests: usize,
+    /// CacheService/Invalidate calls in flight at once, apart from the read limit so a burst of
+    /// invalidations neither starves reads nor is starved by them.
+    pub max_concurrent_invalidations: usize,
+    /// The largest request message accepted; larger ones are refused with RESOURCE_EXHAUSTED
+    /// before they are buffered.
+    pub max_request_bytes: usize,
     /// The longest a request may run when its caller set no shorter deadline.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
@@ -187,6 +193,8 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,
+            max_concurrent_invalidations: 8,
+            max_request_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
             http2_keepalive_interval: Duration::from_secs(30),
             http2_keepalive_timeout: Duration::from_secs(10),

@@ -56,6 +56,11 @@ impl Config {
         let positive = [
             ("readiness_interval", self.readiness_interval.is_zero()),
             ("max_concurrent_requests", self.max_concurrent_requests == 0),
+            (
+                "max_concurrent_invalidations",
+                self.max_concurrent_invalidations == 0,
+            ),
+            ("max_request_bytes", self.max_request_bytes == 0),
             ("pool_max_connections", self.pool_max_connections == 0),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
@@ -341,6 +346,20 @@ mod tests {
                     ..Config::default()
                 },
                 "the option max_concurrent_requests must be greater than zero",
+            ),
+            (
+                Config {
+                    max_concurrent_invalidations: 0,
+                    ..Config::default()
+                },
+                "the option max_concurrent_invalidations must be greater than zero",
+            ),
+            (
+                Config {
+                    max_request_bytes: 0,
+                    ..Config::default()
+                },
+                "the option max_request_bytes must be greater than zero",
             ),
             (
                 Config {

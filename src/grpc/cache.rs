@@ -1,7 +1,6 @@
 //! The CacheService adapter: the webapp tells runview that control-plane data changed.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use runview_controlplane::{ControlPlaneResolver, InvalidationScope};
 use runview_core::Error;
@@ -9,7 +8,6 @@ use runview_core::ids::EnvironmentId;
 use tonic::{Request, Response, Status};
 
 use super::status::to_status;
-use crate::metrics;
 use crate::proto as pb;
 use crate::proto::invalidate_request::Scope;
 
@@ -46,7 +44,6 @@ impl pb::cache_service_server::CacheService for CacheAdapter {
         &self,
         request: Request<pb::InvalidateRequest>,
     ) -> Result<Response<pb::InvalidateResponse>, Status> {
-        let started = Instant::now();
         let result = match scope(request.into_inner()) {
             Ok(scope) => {
                 self.resolver.invalidate(&scope);
@@ -54,14 +51,9 @@ impl pb::cache_service_server::CacheService for CacheAdapter {
             }
             Err(error) => Err(error),
         };
-        let result = result
-            .map(|()| Response::new(pb::InvalidateResponse {}))
-            .map_err(to_status);
-        let code = result
-            .as_ref()
-            .map_or_else(Status::code, |_| tonic::Code::Ok);
-        metrics::record_request("Invalidate", code, started.elapsed());
         result
+            .map(|()| Response::new(pb::InvalidateResponse {}))
+            .map_err(to_status)
     }
 }
 

@@ -1,40 +1,35 @@
 //! The ReadService adapter: span, proto → query, presenter, view → proto. No rules live here.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
 use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns};
 use runview_store::RunOpsTopology;
-use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use super::deadline::Deadline;
 use super::panics;
 use super::status::to_status;
 use crate::proto as pb;
-use crate::{metrics, telemetry};
+use crate::telemetry;
 
-/// The presenters over the concrete stores and resolver, behind a concurrency limit.
+/// The presenters over the concrete stores and resolver. The concurrency limit and the count of
+/// outcomes are the edge's (see `Edge`), which sees requests before their bodies are decoded.
 pub struct ReadAdapter {
     pub get_run: GetRun<RunOpsTopology, ControlPlaneResolver>,
     pub list_runs: ListRuns<RunOpsTopology, ControlPlaneResolver>,
     pub get_waitpoint: GetWaitpoint<RunOpsTopology, ControlPlaneResolver>,
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
-    /// Requests in flight beyond its permits are shed at once rather than queued.
-    pub in_flight: Arc<Semaphore>,
     /// The longest any request may run, whatever deadline its caller set.
     pub request_timeout: Duration,
 }
 
 impl ReadAdapter {
-    /// Every RPC has the same shape: admit, convert, present within the caller's deadline,
-    /// convert back, and count the outcome.
+    /// Every RPC has the same shape: convert, present within the caller's deadline, convert back.
     async fn serve<P, Q, V, R, F>(
         &self,
-        method: &'static str,
         request: Request<P>,
         present: impl FnOnce(Q) -> F,
     ) -> Result<Response<R>, Status>
@@ -43,25 +38,17 @@ impl ReadAdapter {
         F: Future<Output = Result<V, Error>>,
         R: From<V>,
     {
-        let started = Instant::now();
         telemetry::adopt_remote_parent(request.metadata());
-        let result = match self.in_flight.try_acquire() {
-            Ok(_permit) => {
-                let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
-                let answer = panics::contain(async move {
-                    let query = Q::try_from(request.into_inner())?;
-                    present(query).await
-                });
-                deadline.run(answer).await.map(R::from)
-            }
-            Err(_) => Err(Error::Overloaded),
-        };
-        let result = result.map(Response::new).map_err(to_status);
-        let code = result
-            .as_ref()
-            .map_or_else(Status::code, |_| tonic::Code::Ok);
-        metrics::record_request(method, code, started.elapsed());
-        result
+        let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
+        let answer = panics::contain(async move {
+            let query = Q::try_from(request.into_inner())?;
+            present(query).await
+        });
+        deadline
+            .run(answer)
+            .await
+            .map(|view| Response::new(R::from(view)))
+            .map_err(to_status)
     }
 }
 
@@ -72,7 +59,7 @@ impl pb::read_service_server::ReadService for ReadAdapter {
         &self,
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::Run>, Status> {
-        self.serve("GetRun", request, |query| self.get_run.present(query))
+        self.serve(request, |query| self.get_run.present(query))
             .await
     }
 
@@ -81,7 +68,7 @@ impl pb::read_service_server::ReadService for ReadAdapter {
         &self,
         request: Request<pb::ListRunsRequest>,
     ) -> Result<Response<pb::ListRunsResponse>, Status> {
-        self.serve("ListRuns", request, |query| self.list_runs.present(query))
+        self.serve(request, |query| self.list_runs.present(query))
             .await
     }
 
@@ -90,10 +77,8 @@ impl pb::read_service_server::ReadService for ReadAdapter {
         &self,
         request: Request<pb::GetWaitpointRequest>,
     ) -> Result<Response<pb::Waitpoint>, Status> {
-        self.serve("GetWaitpoint", request, |query| {
-            self.get_waitpoint.present(query)
-        })
-        .await
+        self.serve(request, |query| self.get_waitpoint.present(query))
+            .await
     }
 
     #[tracing::instrument(name = "ListBatches", skip_all)]
@@ -101,9 +86,7 @@ impl pb::read_service_server::ReadService for ReadAdapter {
         &self,
         request: Request<pb::ListBatchesRequest>,
     ) -> Result<Response<pb::ListBatchesResponse>, Status> {
-        self.serve("ListBatches", request, |query| {
-            self.list_batches.present(query)
-        })
-        .await
+        self.serve(request, |query| self.list_batches.present(query))
+            .await
     }
 }

@@ -76,6 +76,34 @@ pub fn unauthenticated(message: &str) -> Status {
     Status::with_error_details(Code::Unauthenticated, message, details)
 }
 
+/// A request message that does not decode. The decoder's own text would describe our schema and
+/// the decoder's internals, so the caller learns only that the message is not one.
+pub fn undecodable() -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info("INVALID_ARGUMENT", DOMAIN, HashMap::new());
+    Status::with_error_details(
+        Code::InvalidArgument,
+        "the request is not a valid protobuf message for this method",
+        details,
+    )
+}
+
+/// A request larger than `limit` bytes, refused before it is buffered (RESOURCE_EXHAUSTED, as
+/// gRPC servers answer messages over their limit).
+pub fn request_too_large(limit: usize) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        "REQUEST_TOO_LARGE",
+        DOMAIN,
+        metadata([("limit_bytes", limit.to_string())]),
+    );
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        format!("the request is larger than {limit} bytes"),
+        details,
+    )
+}
+
 fn not_found_reason(resource: Resource) -> &'static str {
     match resource {
         Resource::Run => "RUN_NOT_FOUND",

@@ -3,7 +3,10 @@
 //! load balancers stop picking this replica, then stop accepting, and in-flight requests have
 //! `shutdown_timeout` to finish.
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
@@ -15,7 +18,7 @@ use super::listeners::Listeners;
 use super::services::Services;
 use super::{LIVENESS, RunningServer, readiness, transport};
 use crate::config::ValidatedConfig;
-use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
+use crate::grpc::{BearerAuth, CacheAdapter, Edge, ReadAdapter};
 use crate::proto::cache_service_server::CacheServiceServer;
 use crate::proto::read_service_server::ReadServiceServer;
 use crate::{metrics, proto};
@@ -146,14 +149,23 @@ fn grpc_router(
     } else {
         (None, None)
     };
+    // Shedding, the size limit and the count come before authentication and decoding, so they
+    // apply to every request however it fails; health and reflection stay outside them.
+    let max_bytes = config.max_request_bytes;
+    let read = ReadServiceServer::new(read).max_decoding_message_size(max_bytes);
+    let cache = CacheServiceServer::new(cache).max_decoding_message_size(max_bytes);
+    let read_limit = Arc::new(Semaphore::new(config.max_concurrent_requests));
+    let invalidation_limit = Arc::new(Semaphore::new(config.max_concurrent_invalidations));
     Ok(transport::grpc_server(config)?
-        .add_service(InterceptedService::new(
-            ReadServiceServer::new(read),
-            check.clone(),
+        .add_service(Edge::new(
+            InterceptedService::new(read, check.clone()),
+            read_limit,
+            max_bytes,
         ))
-        .add_service(InterceptedService::new(
-            CacheServiceServer::new(cache),
-            check,
+        .add_service(Edge::new(
+            InterceptedService::new(cache, check),
+            invalidation_limit,
+            max_bytes,
         ))
         .add_service(health_service)
         .add_optional_service(reflection_v1)

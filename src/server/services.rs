@@ -11,7 +11,6 @@ use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 
 use super::{DatabaseUrls, readiness};
 use crate::config::{PageTokens, ValidatedConfig};
@@ -111,7 +110,6 @@ impl Services {
                 config.waitpoint_callback_url.clone(),
             ),
             list_batches: ListBatches::new(stores, resolver.clone(), signer),
-            in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
             request_timeout: config.request_timeout,
         };
         let auth = BearerAuth::new(&config.bearer_tokens()?);

@@ -28,7 +28,7 @@ fn with_password(url: &str) -> (String, String) {
 }
 
 /// `GET /metrics` over a plain HTTP/1.1 connection; the body.
-async fn scrape(addr: std::net::SocketAddr) -> String {
+pub(super) async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr)
         .await
         .expect("the metrics port accepts");
@@ -50,6 +50,16 @@ async fn scrape(addr: std::net::SocketAddr) -> String {
         "one body: {head}"
     );
     body.to_owned()
+}
+
+/// The value of `runview_requests_total` for one method and code; zero before the first.
+pub(super) fn request_count(body: &str, method: &str, code: &str) -> u64 {
+    let (method, code) = (format!("method=\"{method}\""), format!("code=\"{code}\""));
+    body.lines()
+        .filter(|line| line.starts_with("runview_requests_total{"))
+        .filter(|line| line.contains(&method) && line.contains(&code))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<u64>().ok())
+        .sum()
 }
 
 fn has_sample(body: &str, metric: &str, labels: &[&str]) -> bool {
@@ -102,6 +112,14 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
                 &["method=\"GetRun\"", "code=\"OK\""]
             ),
             "{body}"
+        );
+        assert!(
+            has_sample(
+                &body,
+                "runview_requests_total",
+                &["method=\"GetRun\"", "code=\"UNAUTHENTICATED\""]
+            ),
+            "a refused token is a counted request too: {body}"
         );
         for result in ["hit", "miss"] {
             let result = format!("result=\"{result}\"");

@@ -3,6 +3,7 @@
 
 mod auth;
 mod control_plane;
+mod hostile;
 mod invalidation;
 mod load;
 mod metrics;

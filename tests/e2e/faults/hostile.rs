@@ -1,0 +1,326 @@
+//! Hostile and careless callers at the edge: bodies that are no message at all, bodies larger
+//! than the limit, and floods beyond the concurrency limits (the reads' and Invalidate's own). Each is refused with ErrorInfo,
+//! before its body is buffered where it can be, and counted once under its method and code.
+
+use std::time::Duration;
+
+use bytes::{Buf, BufMut};
+use runview::config::Config;
+use runview::proto::cache_service_client::CacheServiceClient;
+use runview::proto::invalidate_request::Scope;
+use runview::proto::{InvalidateRequest, ListBatchesRequest, ListRunsRequest};
+use tonic::Code;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+use super::metrics::{request_count, scrape};
+use super::{ProxiedStack, bounded, eventually, get_run, quiet_readiness_config};
+use crate::harness::{TestStack, channel, reason, test_config};
+
+/// Sends bytes as they are and takes the reply's bytes as they come: a client that can send
+/// what no generated client would.
+#[derive(Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+/// One unary call to `path` with `body` as the message.
+async fn raw_call(
+    channel: Channel,
+    path: &'static str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|error| tonic::Status::unknown(error.to_string()))?;
+    grpc.unary(
+        tonic::Request::new(body),
+        PathAndQuery::from_static(path),
+        RawCodec,
+    )
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+/// Bodies no ListBatchesRequest (nor any other request) decodes from.
+fn undecodable_bodies() -> [(&'static str, Vec<u8>); 3] {
+    // Bytes that cannot even start a field: a tag varint longer than ten bytes.
+    let mut random = vec![0xff; 11];
+    random.extend((0..53).map(|_| rand::random::<u8>()));
+    [
+        ("random bytes", random),
+        // Field 1 (a string) holding bytes that are not UTF-8.
+        ("invalid UTF-8", vec![0x0a, 0x02, 0xc3, 0x28]),
+        // Field 1 (a string) sent as a fixed32.
+        ("wrong wire type", vec![0x0d, 0x01, 0x02, 0x03, 0x04]),
+    ]
+}
+
+const READ_METHODS: [&str; 4] = [
+    "/runview.v1.ReadService/GetRun",
+    "/runview.v1.ReadService/ListRuns",
+    "/runview.v1.ReadService/GetWaitpoint",
+    "/runview.v1.ReadService/ListBatches",
+];
+
+#[tokio::test]
+async fn undecodable_bodies_are_invalid_argument_with_error_info_and_each_is_counted() {
+    bounded(async {
+        let stack = TestStack::start().await;
+        let metrics = stack.server.metrics_addr;
+        let channel = channel(stack.server.grpc_addr).await;
+        // No other test sends ListBatches an invalid argument, so its count is this test's alone.
+        let counted = async |code| request_count(&scrape(metrics).await, "ListBatches", code);
+        let (invalid_before, ok_before) = (counted("INVALID_ARGUMENT").await, counted("OK").await);
+
+        for path in READ_METHODS {
+            for (what, body) in undecodable_bodies() {
+                let status = raw_call(channel.clone(), path, body)
+                    .await
+                    .expect_err("refused");
+                assert_eq!(
+                    status.code(),
+                    Code::InvalidArgument,
+                    "{path} {what}: {status:?}"
+                );
+                let info = status.get_error_details().error_info().cloned();
+                let info = info.unwrap_or_else(|| panic!("{path} {what}: ErrorInfo"));
+                assert_eq!(
+                    (info.reason.as_str(), info.domain.as_str()),
+                    ("INVALID_ARGUMENT", "runview")
+                );
+                for internal in ["decode", "wire type", "UTF-8", "utf-8", "Request", "buffer"] {
+                    assert!(
+                        !status.message().contains(internal),
+                        "{path} {what}: no decoder text: {}",
+                        status.message()
+                    );
+                }
+            }
+        }
+        let demo = stack.demo();
+        let mut client = stack.client().await;
+        let ok_calls = 2;
+        for _ in 0..ok_calls {
+            client
+                .list_batches(ListBatchesRequest {
+                    environment_id: demo.production_environment_id.clone(),
+                    ..ListBatchesRequest::default()
+                })
+                .await
+                .expect("a well-formed call is served");
+        }
+
+        assert_eq!(
+            counted("INVALID_ARGUMENT").await - invalid_before,
+            undecodable_bodies().len() as u64,
+            "each undecodable body is counted once"
+        );
+        // Other tests list batches at the same time, so only a lower bound holds here; the edge's
+        // unit tests show an answered call is counted exactly once.
+        assert!(counted("OK").await - ok_before >= ok_calls);
+        stack.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_decoded() {
+    bounded(async {
+        let config = Config {
+            max_concurrent_requests: 1,
+            ..quiet_readiness_config()
+        };
+        let stack = ProxiedStack::start(config).await;
+        let metrics = stack.server.metrics_addr;
+        let demo = stack.demo();
+        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let client = stack.client().await;
+        client
+            .clone()
+            .get_run(request.clone())
+            .await
+            .expect("warms the pool and the cache");
+        // No other test sheds ListRuns.
+        let shed_before = request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED");
+
+        stack.new.delay(Duration::from_secs(1));
+        let held = {
+            let mut client = client.clone();
+            tokio::spawn(async move { client.get_run(request).await })
+        };
+        eventually(
+            Duration::from_secs(5),
+            "the held call waits on the NEW store",
+            async || (stack.new.delayed_connections() >= 1).then_some(()),
+        )
+        .await;
+
+        // About 900 KB, under the request size limit: only the concurrency limit refuses it.
+        let large = ListRunsRequest {
+            environment_id: demo.production_environment_id.clone(),
+            tags: vec!["t".repeat(9_000); 100],
+            ..ListRunsRequest::default()
+        };
+        let status = client.clone().list_runs(large).await.expect_err("shed");
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&status), "OVERLOADED");
+        assert!(status.get_error_details().retry_info().is_some());
+        // A body that would not decode is shed all the same: the limit comes before decoding.
+        let channel = channel(stack.server.grpc_addr).await;
+        let (_, garbage) = undecodable_bodies()[0].clone();
+        let status = raw_call(channel, "/runview.v1.ReadService/ListRuns", garbage)
+            .await
+            .expect_err("shed");
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&status), "OVERLOADED");
+
+        stack.new.delay(Duration::ZERO);
+        held.await
+            .expect("the held call does not panic")
+            .expect("the admitted call completes");
+        assert_eq!(
+            request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED") - shed_before,
+            2,
+            "each shed call is counted once"
+        );
+        stack.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
+    bounded(async {
+        let limit = 64 * 1024;
+        let stack = TestStack::start_with(Config {
+            max_request_bytes: limit,
+            ..test_config()
+        })
+        .await;
+        let metrics = stack.server.metrics_addr;
+        // No other test answers ListBatches RESOURCE_EXHAUSTED.
+        let before = request_count(&scrape(metrics).await, "ListBatches", "RESOURCE_EXHAUSTED");
+        let mut client = stack.client().await;
+        let status = client
+            .list_batches(ListBatchesRequest {
+                environment_id: "e".repeat(limit + 1),
+                ..ListBatchesRequest::default()
+            })
+            .await
+            .expect_err("too large");
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        let info = status.get_error_details().error_info().cloned();
+        let info = info.expect("ErrorInfo");
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            ("REQUEST_TOO_LARGE", "runview")
+        );
+        assert_eq!(info.metadata.get("limit_bytes"), Some(&limit.to_string()));
+
+        // A request within the limit is still decoded and answered on its merits.
+        let status = client
+            .list_batches(ListBatchesRequest {
+                environment_id: "e".repeat(limit / 2),
+                ..ListBatchesRequest::default()
+            })
+            .await
+            .expect_err("no such environment");
+        assert_ne!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(
+            request_count(&scrape(metrics).await, "ListBatches", "RESOURCE_EXHAUSTED") - before,
+            1
+        );
+        stack.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalidations_beyond_their_own_limit_are_shed_while_reads_are_served() {
+    bounded(async {
+        let config = Config {
+            max_concurrent_requests: 1,
+            max_concurrent_invalidations: 1,
+            ..quiet_readiness_config()
+        };
+        let stack = ProxiedStack::start(config).await;
+        let demo = stack.demo();
+        let read = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let mut client = stack.client().await;
+        client
+            .get_run(read.clone())
+            .await
+            .expect("warms the pool and the cache");
+        let cache = CacheServiceClient::new(channel(stack.server.grpc_addr).await);
+        // Another environment's entries, so the warmed ones stay cached.
+        let invalidate = InvalidateRequest {
+            scope: Some(Scope::EnvironmentId(demo.staging_environment_id.clone())),
+        };
+
+        stack.control_plane.delay(Duration::from_secs(1));
+        let held = {
+            let (mut cache, invalidate) = (cache.clone(), invalidate.clone());
+            tokio::spawn(async move { cache.invalidate(invalidate).await })
+        };
+        // The proxy cannot tell the publisher's connection from the listener's, so give the held
+        // call a head start, then call until one is shed: without a limit none ever would be.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let status = eventually(
+            Duration::from_secs(5),
+            "a second invalidation is shed",
+            async || cache.clone().invalidate(invalidate.clone()).await.err(),
+        )
+        .await;
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+        assert_eq!(reason(&status), "OVERLOADED");
+        let run = client
+            .get_run(read)
+            .await
+            .expect("reads have a limit of their own")
+            .into_inner();
+        assert_eq!(run.id, demo.new_run_id);
+
+        stack.control_plane.delay(Duration::ZERO);
+        held.await
+            .expect("the held invalidation does not panic")
+            .expect("the admitted invalidation completes");
+        stack.shutdown().await;
+    })
+    .await;
+}
