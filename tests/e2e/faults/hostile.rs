@@ -179,17 +179,7 @@ async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_dec
         // No other test sheds ListRuns.
         let shed_before = request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED");
 
-        stack.new.delay(Duration::from_secs(1));
-        let held = {
-            let mut client = client.clone();
-            tokio::spawn(async move { client.get_run(request).await })
-        };
-        eventually(
-            Duration::from_secs(5),
-            "the held call waits on the NEW store",
-            async || (stack.new.delayed_connections() >= 1).then_some(()),
-        )
-        .await;
+        let held = stack.hold_get_runs(&client, &request, 1).await;
 
         // About 900 KB, under the request size limit: only the concurrency limit refuses it.
         let large = ListRunsRequest {
@@ -211,9 +201,11 @@ async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_dec
         assert_eq!(reason(&status), "OVERLOADED");
 
         stack.new.delay(Duration::ZERO);
-        held.await
-            .expect("the held call does not panic")
-            .expect("the admitted call completes");
+        for call in held {
+            call.await
+                .expect("the held call does not panic")
+                .expect("the admitted call completes");
+        }
         assert_eq!(
             request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED") - shed_before,
             2,

@@ -113,19 +113,7 @@ async fn calls_beyond_the_concurrency_limit_are_shed_at_once_while_readiness_sta
             .await
             .expect("warms the pool and the cache");
 
-        stack.new.delay(Duration::from_secs(1));
-        let in_flight: Vec<_> = (0..2)
-            .map(|_| {
-                let (mut client, request) = (client.clone(), request.clone());
-                tokio::spawn(async move { client.get_run(request).await })
-            })
-            .collect();
-        eventually(
-            Duration::from_secs(5),
-            "both calls wait on the NEW store",
-            async || (stack.new.delayed_connections() >= 2).then_some(()),
-        )
-        .await;
+        let in_flight = stack.hold_get_runs(&client, &request, 2).await;
 
         let started = Instant::now();
         let status = client

@@ -56,6 +56,10 @@ pub async fn eventually<T>(
 }
 
 /// Seeded databases, each reached through a proxy of its own, and a server over the proxies.
+/// A GetRun running in the background.
+pub type HeldCall =
+    tokio::task::JoinHandle<Result<tonic::Response<runview::proto::Run>, tonic::Status>>;
+
 pub struct ProxiedStack {
     pub databases: SeededDatabases,
     pub control_plane: Proxy,
@@ -99,6 +103,30 @@ impl ProxiedStack {
 
     pub async fn client(&self) -> ReadServiceClient<Channel> {
         ReadServiceClient::new(channel(self.server.grpc_addr).await)
+    }
+
+    /// `count` calls of `request` held in flight: the NEW store's proxy delays them until
+    /// `self.new.delay(Duration::ZERO)`. Returns once every one waits on the store.
+    pub async fn hold_get_runs(
+        &self,
+        client: &ReadServiceClient<Channel>,
+        request: &GetRunRequest,
+        count: usize,
+    ) -> Vec<HeldCall> {
+        self.new.delay(Duration::from_secs(1));
+        let held = (0..count)
+            .map(|_| {
+                let (mut client, request) = (client.clone(), request.clone());
+                tokio::spawn(async move { client.get_run(request).await })
+            })
+            .collect();
+        eventually(
+            Duration::from_secs(5),
+            "the held calls wait on the NEW store",
+            async || (self.new.delayed_connections() >= count).then_some(()),
+        )
+        .await;
+        held
     }
 
     pub async fn shutdown(self) {
