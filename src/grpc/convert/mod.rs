@@ -2,6 +2,8 @@
 //! RPC, and here what they share.
 
 mod batches;
+#[cfg(test)]
+mod fuzz;
 mod list_runs;
 mod run;
 mod waitpoint;
