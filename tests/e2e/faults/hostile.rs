@@ -16,7 +16,7 @@ use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
 use super::metrics::{request_count, scrape};
-use super::{ProxiedStack, bounded, eventually, get_run, quiet_readiness_config};
+use super::{ProxiedStack, bounded, eventually, quiet_readiness_config};
 use crate::harness::{TestStack, channel, reason, test_config};
 
 /// Sends bytes as they are and takes the reply's bytes as they come: a client that can send
@@ -169,13 +169,7 @@ async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_dec
         let stack = ProxiedStack::start(config).await;
         let metrics = stack.server.metrics_addr;
         let demo = stack.demo();
-        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
-        let client = stack.client().await;
-        client
-            .clone()
-            .get_run(request.clone())
-            .await
-            .expect("warms the pool and the cache");
+        let (client, request) = stack.warmed_client().await;
         // No other test sheds ListRuns.
         let shed_before = request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED");
 
@@ -273,12 +267,7 @@ async fn invalidations_beyond_their_own_limit_are_shed_while_reads_are_served() 
         };
         let stack = ProxiedStack::start(config).await;
         let demo = stack.demo();
-        let read = get_run(&demo.production_environment_id, &demo.new_run_id);
-        let mut client = stack.client().await;
-        client
-            .get_run(read.clone())
-            .await
-            .expect("warms the pool and the cache");
+        let (mut client, read) = stack.warmed_client().await;
         let cache = CacheServiceClient::new(channel(stack.server.grpc_addr).await);
         // Another environment's entries, so the warmed ones stay cached.
         let invalidate = InvalidateRequest {

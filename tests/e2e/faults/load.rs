@@ -11,8 +11,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_types::StatusExt;
 
 use super::{
-    ProxiedStack, bounded, eventually, get_run, health_status, quiet_readiness_config,
-    wait_for_health,
+    ProxiedStack, bounded, eventually, health_status, quiet_readiness_config, wait_for_health,
 };
 use crate::harness::reason;
 
@@ -32,12 +31,7 @@ async fn a_deadline_shorter_than_a_delayed_reply_is_deadline_exceeded_and_a_fres
         };
         let stack = ProxiedStack::start(config).await;
         let demo = stack.demo();
-        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
-        let mut client = stack.client().await;
-        client
-            .get_run(request.clone())
-            .await
-            .expect("warms the pool and the cache");
+        let (mut client, request) = stack.warmed_client().await;
         let connections = stack.new.accepted_connections();
 
         let delay = Duration::from_millis(500);
@@ -105,13 +99,7 @@ async fn calls_beyond_the_concurrency_limit_are_shed_at_once_while_readiness_sta
         let health = stack.server.health_addr;
         wait_for_health(health, READINESS, ServingStatus::Serving).await;
         let demo = stack.demo();
-        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
-        let client = stack.client().await;
-        client
-            .clone()
-            .get_run(request.clone())
-            .await
-            .expect("warms the pool and the cache");
+        let (client, request) = stack.warmed_client().await;
 
         let in_flight = stack.hold_get_runs(&client, &request, 2).await;
 

@@ -105,6 +105,19 @@ impl ProxiedStack {
         ReadServiceClient::new(channel(self.server.grpc_addr).await)
     }
 
+    /// A client and a GetRun of a NEW run, answered once so that the pool and the cache are
+    /// warm before a test breaks something.
+    pub async fn warmed_client(&self) -> (ReadServiceClient<Channel>, GetRunRequest) {
+        let demo = self.demo();
+        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
+        let mut client = self.client().await;
+        client
+            .get_run(request.clone())
+            .await
+            .expect("warms the pool and the cache");
+        (client, request)
+    }
+
     /// `count` calls of `request` held in flight: the NEW store's proxy delays them until
     /// `self.new.delay(Duration::ZERO)`. Returns once every one waits on the store.
     pub async fn hold_get_runs(

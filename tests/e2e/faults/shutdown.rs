@@ -5,19 +5,14 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::{ProxiedStack, bounded, eventually, get_run, quiet_readiness_config};
+use super::{ProxiedStack, bounded, eventually, quiet_readiness_config};
 
 #[tokio::test]
 async fn shutdown_lets_a_call_in_flight_finish_and_then_refuses_connections() {
     bounded(async {
         let stack = ProxiedStack::start(quiet_readiness_config()).await;
         let demo = stack.demo().clone();
-        let request = get_run(&demo.production_environment_id, &demo.new_run_id);
-        let mut client = stack.client().await;
-        client
-            .get_run(request.clone())
-            .await
-            .expect("warms the pool and the cache");
+        let (client, request) = stack.warmed_client().await;
 
         stack.new.delay(Duration::from_millis(500));
         let slow = tokio::spawn({
