@@ -89,4 +89,20 @@ impl pb::read_service_server::ReadService for ReadAdapter {
         self.serve(request, |query| self.list_batches.present(query))
             .await
     }
+
+    #[tracing::instrument(name = "ListWaitpoints", skip_all)]
+    async fn list_waitpoints(
+        &self,
+        _request: Request<pb::ListWaitpointsRequest>,
+    ) -> Result<Response<pb::ListWaitpointsResponse>, Status> {
+        Err(Status::unimplemented("ListWaitpoints is not served yet"))
+    }
+
+    #[tracing::instrument(name = "GetBatch", skip_all)]
+    async fn get_batch(
+        &self,
+        _request: Request<pb::GetBatchRequest>,
+    ) -> Result<Response<pb::Batch>, Status> {
+        Err(Status::unimplemented("GetBatch is not served yet"))
+    }
 }

@@ -81,6 +81,17 @@ impl WaitpointRecord {
         runs.truncate(MAX_CONNECTED_RUNS);
     }
 
+    /// The key the user gave, as the upstream shows it: when a user's key expires and is reused,
+    /// the old token's key moves to the inactive key and a random one replaces it, so the inactive
+    /// key, when there is one, is what the user gave. Generated keys are not shown.
+    pub fn user_idempotency_key(&self) -> Option<&str> {
+        self.user_provided_idempotency_key.then(|| {
+            self.inactive_idempotency_key
+                .as_deref()
+                .unwrap_or(&self.idempotency_key)
+        })
+    }
+
     /// PENDING → WAITING; COMPLETED → TIMED_OUT when the output is an error, else COMPLETED.
     pub fn status(&self) -> WaitpointStatus {
         match (self.completed, self.output_is_error) {
@@ -163,6 +174,18 @@ mod tests {
         assert_eq!(record.status(), WaitpointStatus::TimedOut);
         record.output_is_error = false;
         assert_eq!(record.status(), WaitpointStatus::Completed);
+    }
+
+    #[test]
+    fn the_user_key_is_the_inactive_one_once_replaced_and_never_a_generated_one() {
+        let mut record = token();
+        assert_eq!(record.user_idempotency_key(), None);
+        record.user_provided_idempotency_key = true;
+        assert_eq!(record.user_idempotency_key(), Some("k"));
+        record.inactive_idempotency_key = Some("mine".into());
+        assert_eq!(record.user_idempotency_key(), Some("mine"));
+        record.user_provided_idempotency_key = false;
+        assert_eq!(record.user_idempotency_key(), None);
     }
 
     #[test]

@@ -25,6 +25,7 @@ impl From<WaitpointView> for pb::Waitpoint {
         let record = view.record;
         let (output, output_type) = packet_parts(view.output);
         Self {
+            user_idempotency_key: record.user_idempotency_key().map(str::to_owned),
             id: record.id.friendly(),
             r#type: waitpoint_type(record.waitpoint_type) as i32,
             status: waitpoint_status(view.status) as i32,
