@@ -5,6 +5,7 @@ mod auth;
 mod control_plane;
 mod hostile;
 mod invalidation;
+mod listener;
 mod load;
 mod metrics;
 mod shutdown;
