@@ -7,7 +7,7 @@ mod hostile;
 mod invalidation;
 mod listener;
 mod load;
-mod metrics;
+pub(crate) mod metrics;
 mod shutdown;
 mod store_outage;
 
