@@ -19,6 +19,8 @@ use tonic::Code;
 const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
+/// Lookups per coalesced statement, up to beyond the default cap of 64.
+const COALESCED_LOOKUP_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The process-wide recorder; several servers in one process (tests) share it.
@@ -30,6 +32,12 @@ pub fn handle() -> &'static PrometheusHandle {
                 Matcher::Suffix("duration_seconds".to_owned()),
                 LATENCY_BUCKETS,
             )
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full("runview_coalesced_lookups".to_owned()),
+                    COALESCED_LOOKUP_BUCKETS,
+                )
+            })
             .unwrap_or_else(|_| PrometheusBuilder::new())
             .build_recorder();
         let handle = recorder.handle();

@@ -81,6 +81,11 @@ pub struct Config {
     /// page early with a token that resumes where it stopped, so no filter value, however rare,
     /// makes a call walk an environment's whole window.
     pub list_scan_budget: usize,
+    /// GetRun and GetWaitpoint lookups that reach a store while a statement of their kind is in
+    /// flight there wait for it and share the next one; a lookup that finds none is sent at once.
+    pub lookup_coalescing: bool,
+    /// The most lookups one coalesced statement answers.
+    pub max_coalesced_lookups: usize,
     /// How long in-flight requests may finish after SIGTERM before the process exits anyway.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
@@ -195,6 +200,8 @@ impl Default for Config {
             cache_stale_if_error: Duration::from_secs(300),
             children_limit: 100,
             list_scan_budget: runview_core::page::DEFAULT_SCAN_BUDGET,
+            lookup_coalescing: true,
+            max_coalesced_lookups: 64,
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,

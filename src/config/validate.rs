@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::TimeDelta;
+use runview_store::Coalescing;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Config;
@@ -46,6 +47,8 @@ pub struct ValidatedConfig {
     /// None: plaintext.
     pub tls: Option<Tls>,
     pub page_tokens: PageTokens,
+    /// From `lookup_coalescing` and `max_coalesced_lookups`.
+    pub coalescing: Coalescing,
     /// The entries of `auth_tokens`; [`ValidatedConfig::bearer_tokens`] adds the file's.
     bearer_tokens: Vec<SecretString>,
 }
@@ -92,6 +95,7 @@ impl Config {
                 check_database_url(option, url.expose_secret())?;
             }
         }
+        let coalescing = self.coalescing()?;
         let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
             option: "page_token_ttl",
             problem: "is too long",
@@ -111,8 +115,25 @@ impl Config {
                 .as_ref()
                 .map(|list| secret_entries(list.expose_secret(), ','))
                 .unwrap_or_default(),
+            coalescing,
             config: self.clone(),
         })
+    }
+
+    fn coalescing(&self) -> Result<Coalescing, InvalidOption> {
+        if !self.lookup_coalescing {
+            return Ok(Coalescing::Off);
+        }
+        // One lookup per statement, one statement in flight, would queue every lookup of a store
+        // behind the one before it.
+        if self.max_coalesced_lookups < 2 {
+            return Err(InvalidOption {
+                option: "max_coalesced_lookups",
+                problem: "must be at least 2 (set lookup_coalescing = false for one statement per \
+                          lookup)",
+            });
+        }
+        Ok(Coalescing::UpTo(self.max_coalesced_lookups))
     }
 
     fn tls(&self) -> Result<Option<Tls>, InvalidOption> {
@@ -372,6 +393,35 @@ mod tests {
         ];
         for (config, refusal) in cases {
             assert_eq!(refused(config), refusal);
+        }
+    }
+
+    #[test]
+    fn lookups_are_coalesced_by_default_up_to_a_cap_of_at_least_two() {
+        let coalesced = |lookup_coalescing, max_coalesced_lookups| {
+            Config {
+                lookup_coalescing,
+                max_coalesced_lookups,
+                ..Config::default()
+            }
+            .validate()
+            .map(|config| config.coalescing)
+        };
+        assert_eq!(
+            Config::default()
+                .validate()
+                .map(|config| config.coalescing)
+                .ok(),
+            Some(Coalescing::UpTo(64))
+        );
+        assert_eq!(coalesced(true, 2).ok(), Some(Coalescing::UpTo(2)));
+        assert_eq!(coalesced(false, 0).ok(), Some(Coalescing::Off));
+        for refused in [0, 1] {
+            let error = coalesced(true, refused).expect_err("refused").to_string();
+            assert!(
+                error.starts_with("the option max_coalesced_lookups must be at least 2"),
+                "{error}"
+            );
         }
     }
 

@@ -51,6 +51,7 @@ impl Services {
             new_primary_url: urls.new_primary.clone(),
             split: config.split,
             pool: pool.clone(),
+            coalescing: config.coalescing,
         })
         .await?;
         let control_plane_pool = runview_pg::lazy_pool(&urls.control_plane, &pool)?;

@@ -2,6 +2,7 @@
 //! test, seeded with the demo generator), and the generated gRPC client.
 
 mod boot;
+mod coalesced;
 mod faults;
 mod get_run;
 mod get_waitpoint;

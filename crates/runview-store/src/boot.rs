@@ -7,6 +7,7 @@ use runview_pg::{
 };
 use secrecy::SecretString;
 
+use crate::coalesce::Coalescing;
 use crate::schema::{RECOMMENDED_INDEXES, column_needs};
 use crate::store::{PgRunStore, role};
 use crate::topology::RunOpsTopology;
@@ -21,6 +22,8 @@ pub struct TopologySettings {
     pub new_primary_url: Option<SecretString>,
     pub split: bool,
     pub pool: PoolSettings,
+    /// How every store answers concurrent lookups by id.
+    pub coalescing: Coalescing,
 }
 
 /// Why the run-ops stores cannot be served. Messages name stores and databases, never URLs, so
@@ -54,24 +57,19 @@ impl RunOpsTopology {
     /// both stores, once their fingerprints prove they are distinct databases. Every database is
     /// checked for the columns runview reads before anything is served.
     pub async fn connect(settings: &TopologySettings) -> Result<Self, BootError> {
-        let legacy = open_store(
-            &settings.legacy_url,
-            Residency::Legacy,
-            false,
-            &settings.pool,
-        )?;
+        let legacy = open_store(&settings.legacy_url, Residency::Legacy, false, settings)?;
         let split_new = settings.new_url.as_ref().filter(|_| settings.split);
         let topology = match split_new {
             None => Self::passthrough(legacy),
             Some(new_url) => {
-                let new = open_store(new_url, Residency::New, false, &settings.pool)?;
+                let new = open_store(new_url, Residency::New, false, settings)?;
                 refuse_one_database(&legacy, &new).await?;
                 Self::split(legacy, new)
             }
         };
         let primary = |url: &Option<SecretString>, residency| {
             url.as_ref()
-                .map(|url| open_store(url, residency, true, &settings.pool))
+                .map(|url| open_store(url, residency, true, settings))
                 .transpose()
         };
         let legacy_primary = primary(&settings.legacy_primary_url, Residency::Legacy)?;
@@ -115,16 +113,17 @@ fn open_store(
     url: &SecretString,
     residency: Residency,
     primary: bool,
-    settings: &PoolSettings,
+    settings: &TopologySettings,
 ) -> Result<PgRunStore, BootError> {
     let invalid = |_| BootError::InvalidUrl {
         role: role(residency, primary),
     };
-    let pool = lazy_pool(url, settings).map_err(invalid)?;
-    Ok(match primary {
+    let pool = lazy_pool(url, &settings.pool).map_err(invalid)?;
+    let store = match primary {
         false => PgRunStore::new(pool, residency),
         true => PgRunStore::primary(pool, residency),
-    })
+    };
+    Ok(store.with_coalescing(settings.coalescing))
 }
 
 async fn probe(store: &PgRunStore) -> Result<DatabaseFingerprint, BootError> {

@@ -4,6 +4,7 @@
 
 mod batches;
 mod boot;
+mod coalesce;
 mod find_run;
 mod keyset;
 mod list_runs;
@@ -15,10 +16,12 @@ mod telemetry;
 mod topology;
 mod waitpoint;
 mod waitpoint_list;
+mod waitpoint_sql;
 
 pub use batches::list_batches_sql;
 pub use boot::{BootError, TopologySettings};
-pub use find_run::FIND_RUN_SQL;
+pub use coalesce::Coalescing;
+pub use find_run::{FIND_RUN_SQL, FIND_RUNS_SQL};
 pub use list_runs::list_runs_sql;
 pub use schema::{RECOMMENDED_INDEXES, column_needs};
 pub use store::PgRunStore;

@@ -5,7 +5,10 @@ use runview_core::ids::Residency;
 use runview_pg::{Lease, ReadPool, map_error};
 use sqlx::{PgConnection, PgPool};
 
+use crate::coalesce::{Coalescer, Coalescing};
+use crate::find_run::FindRun;
 use crate::telemetry::count_query;
+use crate::waitpoint::{ConnectedRuns, FindWaitpoint};
 
 /// A run-ops database and the residency it stands for. In passthrough mode the one store is the
 /// LEGACY one.
@@ -18,11 +21,31 @@ pub struct PgRunStore {
     residency: Residency,
     /// The primary of the store, asked only after its replica missed.
     primary: bool,
+    lookups: Lookups,
+}
+
+/// How each kind of lookup by id reaches the store, alone or coalesced.
+#[derive(Clone, Debug)]
+pub(crate) struct Lookups {
+    pub(crate) runs: Coalescer<FindRun>,
+    pub(crate) waitpoints: Coalescer<FindWaitpoint>,
+    pub(crate) connected_runs: Coalescer<ConnectedRuns>,
+}
+
+impl Lookups {
+    fn new(coalescing: Coalescing) -> Self {
+        Self {
+            runs: Coalescer::new(coalescing),
+            waitpoints: Coalescer::new(coalescing),
+            connected_runs: Coalescer::new(coalescing),
+        }
+    }
 }
 
 impl PgRunStore {
-    /// Reads go through a [`ReadPool`] made from `pool`'s settings; call it inside a tokio runtime,
-    /// where that pool starts its reaper.
+    /// Reads go through a [`ReadPool`] made from `pool`'s settings, lookups by id are coalesced
+    /// as [`Coalescing::default`] says; call it inside a tokio runtime, where that pool starts its
+    /// reaper and coalesced statements run.
     pub fn new(pool: PgPool, residency: Residency) -> Self {
         Self::with_role(pool, residency, false)
     }
@@ -39,6 +62,15 @@ impl PgRunStore {
             reads,
             residency,
             primary,
+            lookups: Lookups::new(Coalescing::default()),
+        }
+    }
+
+    /// The store with its lookups by id coalesced as `coalescing` says.
+    pub fn with_coalescing(self, coalescing: Coalescing) -> Self {
+        Self {
+            lookups: Lookups::new(coalescing),
+            ..self
         }
     }
 
@@ -71,6 +103,10 @@ impl PgRunStore {
 
     pub fn read_pool(&self) -> &ReadPool {
         &self.reads
+    }
+
+    pub(crate) fn lookups(&self) -> &Lookups {
+        &self.lookups
     }
 
     /// The name errors carry: which store failed, never how it is reached.

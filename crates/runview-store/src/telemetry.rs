@@ -55,3 +55,14 @@ pub(crate) fn count_query(store: Residency, operation: &'static str) {
     )
     .increment(1);
 }
+
+/// One statement sent to `store` (a [`crate::PgRunStore::label`]) for `lookups` lookups of a
+/// `record`, when lookups are coalesced: the sum over the count is the lookups per statement.
+pub(crate) fn record_statement_lookups(store: &'static str, record: &'static str, lookups: usize) {
+    metrics::histogram!(
+        "runview_coalesced_lookups",
+        "store" => store,
+        "record" => record,
+    )
+    .record(lookups as f64);
+}

@@ -1,120 +1,16 @@
 //! GetWaitpoint's primary query against one store: the waitpoint with the runs connected to it
 //! there, and the runs connected to it in a store that does not hold it. Connections live in the
-//! store of the run they connect, so a waitpoint's runs may be spread over both stores.
+//! store of the run they connect, so a waitpoint's runs may be spread over both stores. Each is
+//! looked up alone or with other coalesced lookups (`waitpoint_sql`).
 
 use chrono::NaiveDateTime;
-use runview_core::ids::{EnvironmentId, Residency, RunId, WaitpointId};
+use runview_core::ids::{EnvironmentId, RunId, WaitpointId};
 use runview_core::waitpoint::{ConnectedRun, MAX_CONNECTED_RUNS, WaitpointRecord, WaitpointType};
 use runview_core::{Error, Result};
 
+use crate::coalesce::{Lookup, rows_by_lookup};
 use crate::store::PgRunStore;
-
-/// The most recent runs connected to waitpoint `$1` among the runs of environment `$2`, at most
-/// `$3`, newest first (ids compared byte by byte on a tie, as the stores' answers are merged).
-/// `$table` connects run `$run` to waitpoint `$waitpoint`: the two stores name it differently.
-macro_rules! connected_runs_sql {
-    ($table:literal, $run:literal, $waitpoint:literal) => {
-        concat!(
-            r#"
-    SELECT r.id, r."createdAt" AS created_at
-    FROM "#,
-            $table,
-            r#" c
-    JOIN "TaskRun" r ON r.id = c."#,
-            $run,
-            r#" AND r."runtimeEnvironmentId" = $2
-    WHERE c."#,
-            $waitpoint,
-            r#" = $1
-    ORDER BY r."createdAt" DESC, r.id COLLATE "C" DESC
-    LIMIT $3"#
-        )
-    };
-}
-
-/// LEGACY keeps connections in the upstream ORM's implicit many-to-many table: "A" is the run,
-/// "B" the waitpoint.
-macro_rules! legacy_connected_runs_sql {
-    () => {
-        connected_runs_sql!(r#""_WaitpointRunConnections""#, r#""A""#, r#""B""#)
-    };
-}
-
-/// NEW has a table of its own for them.
-macro_rules! new_connected_runs_sql {
-    () => {
-        connected_runs_sql!(
-            r#""WaitpointRunConnection""#,
-            r#""taskRunId""#,
-            r#""waitpointId""#
-        )
-    };
-}
-
-/// `$1` waitpoint id, `$2` environment id, `$3` connected runs to read, with the connected runs
-/// of this store from `$connected`. The connected runs are only read when the waitpoint is found.
-macro_rules! find_waitpoint_sql {
-    ($connected:expr) => {
-        concat!(
-            r#"
-SELECT
-    w.id,
-    w.type::text AS waitpoint_type,
-    w.status::text AS status,
-    w."environmentId" AS environment_id,
-    w."idempotencyKey" AS idempotency_key,
-    w."userProvidedIdempotencyKey" AS user_provided_idempotency_key,
-    w."idempotencyKeyExpiresAt" AS idempotency_key_expires_at,
-    w."inactiveIdempotencyKey" AS inactive_idempotency_key,
-    w."completedAfter" AS completed_after,
-    w."completedAt" AS completed_at,
-    w.output,
-    w."outputType" AS output_type,
-    w."outputIsError" AS output_is_error,
-    w.tags,
-    w."createdAt" AS created_at,
-    connected.run_ids AS connected_run_ids,
-    connected.created_at AS connected_run_created_at
-FROM "Waitpoint" w
-CROSS JOIN LATERAL (
-    SELECT
-        coalesce(array_agg(run.id ORDER BY run.created_at DESC, run.id COLLATE "C" DESC), '{}')
-            AS run_ids,
-        coalesce(array_agg(run.created_at ORDER BY run.created_at DESC, run.id COLLATE "C" DESC), '{}')
-            AS created_at
-    FROM ("#,
-            $connected,
-            r#"
-    ) run
-) connected
-WHERE w.id = $1 AND w."environmentId" = $2
-"#
-        )
-    };
-}
-
-/// The statements of one store, which differ in where it keeps connections.
-struct WaitpointStatements {
-    find: &'static str,
-    connected_runs: &'static str,
-}
-
-const LEGACY: WaitpointStatements = WaitpointStatements {
-    find: find_waitpoint_sql!(legacy_connected_runs_sql!()),
-    connected_runs: legacy_connected_runs_sql!(),
-};
-
-const NEW: WaitpointStatements = WaitpointStatements {
-    find: find_waitpoint_sql!(new_connected_runs_sql!()),
-    connected_runs: new_connected_runs_sql!(),
-};
-
-fn statements(store: Residency) -> &'static WaitpointStatements {
-    match store {
-        Residency::Legacy => &LEGACY,
-        Residency::New => &NEW,
-    }
-}
+use crate::waitpoint_sql::statements;
 
 /// The columns every waitpoint statement reads; `type::text` and `status::text`, as labels keep
 /// the decoding independent of the enum oids.
@@ -194,10 +90,7 @@ impl TryFrom<WaitpointRow> for WaitpointRecord {
             .connected_run_ids
             .into_iter()
             .zip(row.connected_run_created_at)
-            .map(|(id, created_at)| ConnectedRun {
-                id: RunId::from_stored(id),
-                created_at: created_at.and_utc(),
-            })
+            .map(|(id, created_at)| connected_run(id, created_at))
             .collect();
         row.columns.into_record(row.output, connected_runs)
     }
@@ -205,6 +98,140 @@ impl TryFrom<WaitpointRow> for WaitpointRecord {
 
 fn connected_runs_limit() -> i64 {
     i64::try_from(MAX_CONNECTED_RUNS).unwrap_or(i64::MAX)
+}
+
+/// One row of a `find_many` statement: a row of `find` and the lookup it answers.
+#[derive(Debug, sqlx::FromRow)]
+struct AskedWaitpointRow {
+    asked: i64,
+    #[sqlx(flatten)]
+    row: WaitpointRow,
+}
+
+fn connected_run(id: String, created_at: NaiveDateTime) -> ConnectedRun {
+    ConnectedRun {
+        id: RunId::from_stored(id),
+        created_at: created_at.and_utc(),
+    }
+}
+
+/// A waitpoint asked for in its environment.
+#[derive(Clone, Debug)]
+pub(crate) struct WaitpointLookup {
+    environment_id: EnvironmentId,
+    waitpoint_id: WaitpointId,
+}
+
+impl WaitpointLookup {
+    fn new(environment_id: &EnvironmentId, waitpoint_id: &WaitpointId) -> Self {
+        Self {
+            environment_id: environment_id.clone(),
+            waitpoint_id: waitpoint_id.clone(),
+        }
+    }
+}
+
+/// The arrays of a statement for many lookups: waitpoint ids, then environment ids.
+fn asked_arrays(lookups: &[WaitpointLookup]) -> (Vec<&str>, Vec<&str>) {
+    lookups
+        .iter()
+        .map(|lookup| (lookup.waitpoint_id.as_str(), lookup.environment_id.as_str()))
+        .unzip()
+}
+
+/// GetWaitpoint's lookup of a waitpoint, with its connected runs, in the store that holds it.
+pub(crate) struct FindWaitpoint;
+
+impl Lookup for FindWaitpoint {
+    type Key = WaitpointLookup;
+    type Answer = Option<WaitpointRecord>;
+    const RECORD: &'static str = "waitpoint";
+
+    async fn one(store: &PgRunStore, lookup: &WaitpointLookup) -> Result<Self::Answer> {
+        let mut lease = store.lease("find_waitpoint").await?;
+        let row = sqlx::query_as(statements(store.residency()).find)
+            .bind(lookup.waitpoint_id.as_str())
+            .bind(lookup.environment_id.as_str())
+            .bind(connected_runs_limit())
+            .fetch_optional(lease.connection())
+            .await;
+        let row: Option<WaitpointRow> = lease.finish(row)?;
+        row.map(WaitpointRecord::try_from).transpose()
+    }
+
+    async fn many(
+        store: &PgRunStore,
+        lookups: &[WaitpointLookup],
+    ) -> Result<Vec<Result<Self::Answer>>> {
+        let (waitpoint_ids, environment_ids) = asked_arrays(lookups);
+        let mut lease = store.lease("find_waitpoint").await?;
+        let rows = sqlx::query_as(statements(store.residency()).find_many)
+            .bind(waitpoint_ids)
+            .bind(environment_ids)
+            .bind(connected_runs_limit())
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<AskedWaitpointRow> = lease.finish(rows)?;
+        let rows = rows_by_lookup(
+            lookups.len(),
+            rows.into_iter().map(|row| (row.asked, row.row)),
+        )?;
+        // A waitpoint id is its primary key: one row at most per lookup.
+        Ok(rows
+            .into_iter()
+            .map(|rows| {
+                rows.into_iter()
+                    .next()
+                    .map(WaitpointRecord::try_from)
+                    .transpose()
+            })
+            .collect())
+    }
+}
+
+/// The runs connected to a waitpoint in a store that does not hold it.
+pub(crate) struct ConnectedRuns;
+
+impl Lookup for ConnectedRuns {
+    type Key = WaitpointLookup;
+    type Answer = Vec<ConnectedRun>;
+    const RECORD: &'static str = "connected_runs";
+
+    async fn one(store: &PgRunStore, lookup: &WaitpointLookup) -> Result<Self::Answer> {
+        let mut lease = store.lease("connected_runs").await?;
+        let rows = sqlx::query_as(statements(store.residency()).connected_runs)
+            .bind(lookup.waitpoint_id.as_str())
+            .bind(lookup.environment_id.as_str())
+            .bind(connected_runs_limit())
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<(String, NaiveDateTime)> = lease.finish(rows)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, created_at)| connected_run(id, created_at))
+            .collect())
+    }
+
+    async fn many(
+        store: &PgRunStore,
+        lookups: &[WaitpointLookup],
+    ) -> Result<Vec<Result<Self::Answer>>> {
+        let (waitpoint_ids, environment_ids) = asked_arrays(lookups);
+        let mut lease = store.lease("connected_runs").await?;
+        let rows = sqlx::query_as(statements(store.residency()).connected_runs_many)
+            .bind(waitpoint_ids)
+            .bind(environment_ids)
+            .bind(connected_runs_limit())
+            .fetch_all(lease.connection())
+            .await;
+        let rows: Vec<(i64, String, NaiveDateTime)> = lease.finish(rows)?;
+        let rows = rows_by_lookup(
+            lookups.len(),
+            rows.into_iter()
+                .map(|(asked, id, created_at)| (asked, connected_run(id, created_at))),
+        )?;
+        Ok(rows.into_iter().map(Ok).collect())
+    }
 }
 
 impl PgRunStore {
@@ -215,15 +242,8 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Option<WaitpointRecord>> {
-        let mut lease = self.lease("find_waitpoint").await?;
-        let row = sqlx::query_as(statements(self.residency()).find)
-            .bind(waitpoint_id.as_str())
-            .bind(environment_id.as_str())
-            .bind(connected_runs_limit())
-            .fetch_optional(lease.connection())
-            .await;
-        let row: Option<WaitpointRow> = lease.finish(row)?;
-        row.map(WaitpointRecord::try_from).transpose()
+        let lookup = WaitpointLookup::new(environment_id, waitpoint_id);
+        self.lookups().waitpoints.look_up(self, &lookup).await
     }
 
     /// The most recent runs of the environment connected to the waitpoint in this store.
@@ -232,20 +252,7 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Vec<ConnectedRun>> {
-        let mut lease = self.lease("connected_runs").await?;
-        let rows = sqlx::query_as(statements(self.residency()).connected_runs)
-            .bind(waitpoint_id.as_str())
-            .bind(environment_id.as_str())
-            .bind(connected_runs_limit())
-            .fetch_all(lease.connection())
-            .await;
-        let rows: Vec<(String, NaiveDateTime)> = lease.finish(rows)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, created_at)| ConnectedRun {
-                id: RunId::from_stored(id),
-                created_at: created_at.and_utc(),
-            })
-            .collect())
+        let lookup = WaitpointLookup::new(environment_id, waitpoint_id);
+        self.lookups().connected_runs.look_up(self, &lookup).await
     }
 }

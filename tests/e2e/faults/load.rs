@@ -93,6 +93,8 @@ async fn calls_beyond_the_concurrency_limit_are_shed_at_once_while_readiness_sta
     bounded(async {
         let config = Config {
             max_concurrent_requests: 2,
+            // Each held call waits on a statement of its own, where the proxy can see it.
+            lookup_coalescing: false,
             ..quiet_readiness_config()
         };
         let stack = ProxiedStack::start(config).await;

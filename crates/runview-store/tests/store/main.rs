@@ -2,6 +2,8 @@
 
 mod batches;
 mod boot;
+mod coalesced_runs;
+mod coalesced_waitpoints;
 mod find_run;
 mod list_plans;
 mod list_runs;

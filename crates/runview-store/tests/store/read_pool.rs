@@ -5,19 +5,14 @@ use std::time::Duration;
 
 use runview_core::ids::Residency;
 use runview_store::PgRunStore;
-use sqlx::postgres::PgPoolOptions;
 
-use crate::support::runops_database;
+use crate::support::{self, runops_database};
 
 /// A store whose read pool holds at most one connection.
 async fn one_connection_store() -> (runview_localdb::testing::TestDatabase, PgRunStore) {
     let database = runops_database(Residency::Legacy).await;
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy(database.url())
-        .expect("a lazy pool");
-    (database, PgRunStore::new(pool, Residency::Legacy))
+    let store = support::one_connection_store(&database, Residency::Legacy);
+    (database, store)
 }
 
 async fn backend_pid(store: &PgRunStore) -> i32 {

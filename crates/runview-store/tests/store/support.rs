@@ -1,12 +1,17 @@
 //! Fresh run-ops databases and compact fixtures.
 
 mod batches;
+mod coalescing;
 mod lists;
 mod plans;
 mod waitpoints;
 mod walk;
 
 pub use batches::{NewBatch, batch, insert_bulk_batches};
+pub use coalescing::{
+    coalesced, one_connection_store, recorder, sample, start_each, started_together,
+    uncoalesced_store,
+};
 pub use lists::{batches_query, no_batch_filter, no_run_filter, runs_query};
 pub use plans::{explain_generic_and_custom, plan_nodes};
 pub use waitpoints::{NewWaitpoint, connect, new_year, waitpoint};
@@ -20,7 +25,7 @@ use runview_core::ports::RunLookup;
 use runview_localdb::Schema;
 use runview_localdb::testing::TestDatabase;
 use runview_pg::{PoolSettings, lazy_pool};
-use runview_store::{PgRunStore, RunOpsTopology, TopologySettings};
+use runview_store::{Coalescing, PgRunStore, RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
@@ -123,6 +128,7 @@ pub fn topology_settings(legacy_url: &str, new_url: Option<&str>, split: bool) -
         new_primary_url: None,
         split,
         pool: impatient_pool(),
+        coalescing: Coalescing::default(),
     }
 }
 
