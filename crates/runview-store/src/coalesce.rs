@@ -114,6 +114,7 @@ impl<L: Lookup> Coalescer<L> {
                     in_flight: false,
                     waiting: Vec::new(),
                 }),
+                // A batch of none would hand the turn on forever.
                 max_lookups: max_lookups.max(1),
                 runtime: Handle::current(),
             })),
