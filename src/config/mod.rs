@@ -106,6 +106,19 @@ pub struct Config {
     pub max_connection_age: Duration,
     #[serde(with = "humantime_serde")]
     pub max_connection_age_grace: Duration,
+    /// On every port, a connection whose first byte has not arrived this long after it was
+    /// accepted is closed: a socket that connects and never speaks holds no descriptor for long.
+    #[serde(with = "humantime_serde")]
+    pub connection_first_byte_timeout: Duration,
+    /// On every port, a connection with no byte sent or received for this long is closed. The
+    /// gRPC port's keepalive pings keep a live client's connection from ever looking idle.
+    #[serde(with = "humantime_serde")]
+    pub connection_idle_timeout: Duration,
+    /// Connections open at once on each port; beyond it a new one is closed as it is accepted.
+    /// Each port has its own cap, so a flood of one leaves the others (health) answering.
+    pub grpc_max_connections: usize,
+    pub health_max_connections: usize,
+    pub metrics_max_connections: usize,
     /// How often readiness checks the databases.
     #[serde(with = "humantime_serde")]
     pub readiness_interval: Duration,
@@ -201,6 +214,11 @@ impl Default for Config {
             tcp_keepalive: Duration::from_secs(60),
             max_connection_age: Duration::from_secs(300),
             max_connection_age_grace: Duration::from_secs(30),
+            connection_first_byte_timeout: Duration::from_secs(5),
+            connection_idle_timeout: Duration::from_secs(120),
+            grpc_max_connections: 512,
+            health_max_connections: 32,
+            metrics_max_connections: 16,
             readiness_interval: Duration::from_secs(2),
             readiness_failure_threshold: 3,
             auth_tokens: None,

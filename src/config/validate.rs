@@ -1,6 +1,6 @@
 //! The rules a field's type cannot express, checked in one place once the layers are merged: the
-//! TLS files come as a pair, secret lists are split into their entries, and the page-token
-//! lifetime fits a timestamp. Nothing here reads a file, so a configuration meant for another
+//! TLS files come as a pair, secret lists are split into their entries, the page-token lifetime
+//! fits a timestamp, and the idle timeout outlasts a keepalive round. Nothing here reads a file, so a configuration meant for another
 //! machine (the manifests' tests load one) can still be checked; the files an option names are
 //! read when the server starts.
 
@@ -52,7 +52,8 @@ pub struct ValidatedConfig {
 
 impl Config {
     pub fn validate(&self) -> Result<ValidatedConfig, InvalidOption> {
-        // Zero would make the readiness ticker panic and turn every request away.
+        // Zero would make the readiness ticker panic, turn every request or connection away, or
+        // close every connection before its first byte could arrive.
         let positive = [
             ("readiness_interval", self.readiness_interval.is_zero()),
             ("max_concurrent_requests", self.max_concurrent_requests == 0),
@@ -62,11 +63,29 @@ impl Config {
             ),
             ("max_request_bytes", self.max_request_bytes == 0),
             ("pool_max_connections", self.pool_max_connections == 0),
+            ("grpc_max_connections", self.grpc_max_connections == 0),
+            ("health_max_connections", self.health_max_connections == 0),
+            ("metrics_max_connections", self.metrics_max_connections == 0),
+            (
+                "connection_first_byte_timeout",
+                self.connection_first_byte_timeout.is_zero(),
+            ),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
             return Err(InvalidOption {
                 option,
                 problem: "must be greater than zero",
+            });
+        }
+        // A live client answers the server's keepalive ping within the keepalive timeout, so
+        // with a longer idle timeout only a peer that stopped answering is ever idle.
+        if self.connection_idle_timeout
+            <= self.http2_keepalive_interval + self.http2_keepalive_timeout
+        {
+            return Err(InvalidOption {
+                option: "connection_idle_timeout",
+                problem: "must be longer than http2_keepalive_interval and \
+                          http2_keepalive_timeout together, or live gRPC clients would be cut off",
             });
         }
         let urls = [
@@ -368,10 +387,63 @@ mod tests {
                 },
                 "the option pool_max_connections must be greater than zero",
             ),
+            (
+                Config {
+                    grpc_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option grpc_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    health_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option health_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    metrics_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option metrics_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    connection_first_byte_timeout: Duration::ZERO,
+                    ..Config::default()
+                },
+                "the option connection_first_byte_timeout must be greater than zero",
+            ),
         ];
         for (config, refusal) in cases {
             assert_eq!(refused(config), refusal);
         }
+    }
+
+    #[test]
+    fn an_idle_timeout_within_a_keepalive_round_is_refused() {
+        let keepalive = Config {
+            http2_keepalive_interval: Duration::from_secs(30),
+            http2_keepalive_timeout: Duration::from_secs(10),
+            ..Config::default()
+        };
+        let error = refused(Config {
+            connection_idle_timeout: Duration::from_secs(40),
+            ..keepalive.clone()
+        });
+        assert!(
+            error.starts_with("the option connection_idle_timeout must be longer than"),
+            "{error}"
+        );
+        assert!(
+            Config {
+                connection_idle_timeout: Duration::from_secs(41),
+                ..keepalive
+            }
+            .validate()
+            .is_ok()
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! (port 0 in tests), then serve, report readiness, and on shutdown turn NOT_SERVING, stop
 //! accepting and drain within a hard deadline.
 
+mod connections;
 mod listeners;
 mod readiness;
 mod serve;
