@@ -1,5 +1,6 @@
 //! The Prometheus endpoint as a scraper sees it: request and cache counters are there, and no
-//! secret ever is, whatever the server was configured or called with.
+//! secret ever is, whatever the server was configured or called with. Tests that count run
+//! [`alone`](super::alone), so the counts are their server's.
 
 use runview::proto::read_service_client::ReadServiceClient;
 use runview::server::{self, DatabaseUrls};
@@ -7,7 +8,7 @@ use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{bounded, get_run};
+use super::{alone, get_run};
 use crate::harness::{SeededDatabases, channel, test_config};
 
 const AUTH_TOKEN: &str = "metrics-test-token-5b0e7c1d";
@@ -70,7 +71,7 @@ fn has_sample(body: &str, metric: &str, labels: &[&str]) -> bool {
 
 #[tokio::test]
 async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
-    bounded(async {
+    alone(async {
         let databases = SeededDatabases::create().await;
         let (control_plane, password) = with_password(databases.control_plane.url());
         let urls = DatabaseUrls {
@@ -105,20 +106,10 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
             .expect_err("no token");
 
         let body = scrape(server.metrics_addr).await;
-        assert!(
-            has_sample(
-                &body,
-                "runview_requests_total",
-                &["method=\"GetRun\"", "code=\"OK\""]
-            ),
-            "{body}"
-        );
-        assert!(
-            has_sample(
-                &body,
-                "runview_requests_total",
-                &["method=\"GetRun\"", "code=\"UNAUTHENTICATED\""]
-            ),
+        assert_eq!(request_count(&body, "GetRun", "OK"), 3, "{body}");
+        assert_eq!(
+            request_count(&body, "GetRun", "UNAUTHENTICATED"),
+            1,
             "a refused token is a counted request too: {body}"
         );
         for result in ["hit", "miss"] {
