@@ -2,6 +2,7 @@
 //! cut or slow one database under live traffic and check what callers see.
 
 mod auth;
+mod connections;
 mod control_plane;
 mod hostile;
 mod invalidation;
