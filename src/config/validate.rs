@@ -70,6 +70,7 @@ impl Config {
                 "connection_first_byte_timeout",
                 self.connection_first_byte_timeout.is_zero(),
             ),
+            ("list_scan_budget", self.list_scan_budget == 0),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
             return Err(InvalidOption {

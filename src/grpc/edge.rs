@@ -107,11 +107,13 @@ fn counted(
 /// The method label of a request path (`/runview.v1.ReadService/GetRun` → `GetRun`). Only the
 /// contract's methods get their own label, so no caller can grow the label set.
 pub fn method_of(path: &str) -> &'static str {
-    const METHODS: [&str; 5] = [
+    const METHODS: [&str; 7] = [
         "GetRun",
         "ListRuns",
         "GetWaitpoint",
         "ListBatches",
+        "ListWaitpoints",
+        "GetBatch",
         "Invalidate",
     ];
     let method = path.rsplit_once('/').map_or("", |(_, method)| method);

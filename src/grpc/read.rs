@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns};
+use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints};
 use runview_store::RunOpsTopology;
 use tonic::{Request, Response, Status};
 
@@ -22,6 +22,7 @@ pub struct ReadAdapter {
     pub list_runs: ListRuns<RunOpsTopology, ControlPlaneResolver>,
     pub get_waitpoint: GetWaitpoint<RunOpsTopology, ControlPlaneResolver>,
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
+    pub list_waitpoints: ListWaitpoints<RunOpsTopology, ControlPlaneResolver>,
     /// The longest any request may run, whatever deadline its caller set.
     pub request_timeout: Duration,
 }
@@ -88,5 +89,22 @@ impl pb::read_service_server::ReadService for ReadAdapter {
     ) -> Result<Response<pb::ListBatchesResponse>, Status> {
         self.serve(request, |query| self.list_batches.present(query))
             .await
+    }
+
+    #[tracing::instrument(name = "ListWaitpoints", skip_all)]
+    async fn list_waitpoints(
+        &self,
+        request: Request<pb::ListWaitpointsRequest>,
+    ) -> Result<Response<pb::ListWaitpointsResponse>, Status> {
+        self.serve(request, |query| self.list_waitpoints.present(query))
+            .await
+    }
+
+    #[tracing::instrument(name = "GetBatch", skip_all)]
+    async fn get_batch(
+        &self,
+        _request: Request<pb::GetBatchRequest>,
+    ) -> Result<Response<pb::Batch>, Status> {
+        Err(Status::unimplemented("GetBatch is not served yet"))
     }
 }

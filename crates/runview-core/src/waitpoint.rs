@@ -6,6 +6,7 @@ use sha2::Sha256;
 
 use crate::control_plane::SigningKey;
 use crate::ids::{RunId, WaitpointId};
+use crate::status::StatusFilterMode;
 
 /// "WaitpointType".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +31,39 @@ impl WaitpointType {
 }
 
 /// The status a token shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum WaitpointStatus {
     Waiting,
     Completed,
     TimedOut,
+}
+
+impl WaitpointStatus {
+    pub const ALL: [Self; 3] = [Self::Waiting, Self::Completed, Self::TimedOut];
+}
+
+/// The statuses a token list's status filter matches, each once and in [`WaitpointStatus::ALL`]
+/// order; an empty filter matches every token. COMPLETE matches exactly what was asked. UPSTREAM
+/// maps each status to a stored one (WAITING → PENDING; COMPLETED and TIMED_OUT → COMPLETED) and
+/// tells COMPLETED from TIMED_OUT by the error output only when exactly one status is asked, so
+/// WAITING with either of them also matches the other.
+pub fn matched_token_statuses(
+    requested: &[WaitpointStatus],
+    mode: StatusFilterMode,
+) -> Vec<WaitpointStatus> {
+    let asked = |status| requested.contains(&status);
+    let distinct = WaitpointStatus::ALL.into_iter().filter(|s| asked(*s));
+    if mode == StatusFilterMode::Complete || distinct.clone().count() == 1 {
+        return distinct.collect();
+    }
+    let completed = asked(WaitpointStatus::Completed) || asked(WaitpointStatus::TimedOut);
+    WaitpointStatus::ALL
+        .into_iter()
+        .filter(|status| match status {
+            WaitpointStatus::Waiting => asked(WaitpointStatus::Waiting),
+            WaitpointStatus::Completed | WaitpointStatus::TimedOut => completed,
+        })
+        .collect()
 }
 
 /// One "Waitpoint" row with up to five runs it blocked (from every store).
@@ -79,6 +108,17 @@ impl WaitpointRecord {
         runs.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
         runs.dedup_by(|a, b| a.id == b.id);
         runs.truncate(MAX_CONNECTED_RUNS);
+    }
+
+    /// The key the user gave, as the upstream shows it: when a user's key expires and is reused,
+    /// the old token's key moves to the inactive key and a random one replaces it, so the inactive
+    /// key, when there is one, is what the user gave. Generated keys are not shown.
+    pub fn user_idempotency_key(&self) -> Option<&str> {
+        self.user_provided_idempotency_key.then(|| {
+            self.inactive_idempotency_key
+                .as_deref()
+                .unwrap_or(&self.idempotency_key)
+        })
     }
 
     /// PENDING → WAITING; COMPLETED → TIMED_OUT when the output is an error, else COMPLETED.
@@ -163,6 +203,42 @@ mod tests {
         assert_eq!(record.status(), WaitpointStatus::TimedOut);
         record.output_is_error = false;
         assert_eq!(record.status(), WaitpointStatus::Completed);
+    }
+
+    #[test]
+    fn upstream_status_filters_tell_errors_apart_only_for_a_single_status() {
+        use WaitpointStatus::{Completed, TimedOut, Waiting};
+        let upstream =
+            |asked: &[WaitpointStatus]| matched_token_statuses(asked, StatusFilterMode::Upstream);
+        let complete =
+            |asked: &[WaitpointStatus]| matched_token_statuses(asked, StatusFilterMode::Complete);
+        assert_eq!(upstream(&[]), []);
+        assert_eq!(upstream(&[TimedOut]), [TimedOut]);
+        assert_eq!(upstream(&[Completed, Completed]), [Completed]);
+        // The upstream's defect, kept in its mode: one status more than asked.
+        assert_eq!(
+            upstream(&[Waiting, Completed]),
+            [Waiting, Completed, TimedOut]
+        );
+        assert_eq!(
+            upstream(&[TimedOut, Waiting]),
+            [Waiting, Completed, TimedOut]
+        );
+        assert_eq!(upstream(&[TimedOut, Completed]), [Completed, TimedOut]);
+        assert_eq!(complete(&[TimedOut, Waiting]), [Waiting, TimedOut]);
+        assert_eq!(complete(&[Completed, Waiting]), [Waiting, Completed]);
+    }
+
+    #[test]
+    fn the_user_key_is_the_inactive_one_once_replaced_and_never_a_generated_one() {
+        let mut record = token();
+        assert_eq!(record.user_idempotency_key(), None);
+        record.user_provided_idempotency_key = true;
+        assert_eq!(record.user_idempotency_key(), Some("k"));
+        record.inactive_idempotency_key = Some("mine".into());
+        assert_eq!(record.user_idempotency_key(), Some("mine"));
+        record.user_provided_idempotency_key = false;
+        assert_eq!(record.user_idempotency_key(), None);
     }
 
     #[test]
