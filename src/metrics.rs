@@ -129,7 +129,8 @@ pub fn sample_pools(
     })
 }
 
-fn code_name(code: Code) -> &'static str {
+/// The `code` label of a request's outcome: the code's name in the gRPC specification.
+pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",

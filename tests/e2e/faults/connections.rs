@@ -32,7 +32,7 @@ async fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// Everything the server sent until it closed the connection.
-async fn read_until_closed(mut socket: TcpStream, what: &str) -> Vec<u8> {
+pub(super) async fn read_until_closed(mut socket: TcpStream, what: &str) -> Vec<u8> {
     let read = async {
         let mut received = Vec::new();
         let mut buffer = [0; 4096];

@@ -27,7 +27,7 @@ use crate::harness::{TestStack, channel, reason, test_config};
 /// Sends bytes as they are and takes the reply's bytes as they come: a client that can send
 /// what no generated client would.
 #[derive(Default)]
-struct RawCodec;
+pub(super) struct RawCodec;
 
 impl Codec for RawCodec {
     type Encode = Vec<u8>;
@@ -64,7 +64,7 @@ impl Decoder for RawCodec {
 }
 
 /// One unary call to `path` with `body` as the message.
-async fn raw_call(
+pub(super) async fn raw_call(
     channel: Channel,
     path: &'static str,
     body: Vec<u8>,
@@ -105,7 +105,7 @@ const READ_METHODS: [&str; 4] = [
 
 #[tokio::test]
 async fn undecodable_bodies_are_invalid_argument_with_error_info_and_each_is_counted() {
-    alone(async {
+    alone(bounded(async {
         let stack = TestStack::start().await;
         let channel = channel(stack.server.grpc_addr).await;
 
@@ -158,13 +158,13 @@ async fn undecodable_bodies_are_invalid_argument_with_error_info_and_each_is_cou
         }
         assert_eq!(request_count(&metrics, "ListBatches", "OK"), ok_calls);
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 
 #[tokio::test]
 async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_decoded() {
-    alone(async {
+    alone(bounded(async {
         let config = Config {
             max_concurrent_requests: 1,
             ..quiet_readiness_config()
@@ -207,13 +207,13 @@ async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_dec
             "each shed call is counted once"
         );
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 
 #[tokio::test]
 async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
-    alone(async {
+    alone(bounded(async {
         let limit = 64 * 1024;
         let stack = TestStack::start_with(Config {
             max_request_bytes: limit,
@@ -252,7 +252,7 @@ async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
             1
         );
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 

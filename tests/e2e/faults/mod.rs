@@ -1,6 +1,7 @@
 //! Fault injection: the real server over real PostgreSQL reached through [`Proxy`]s, so a test can
 //! cut or slow one database under live traffic and check what callers see.
 
+mod attack;
 mod auth;
 mod connections;
 mod control_plane;
@@ -36,7 +37,12 @@ const TEST_BUDGET: Duration = Duration::from_secs(30);
 
 /// Runs a test body, failing it if it takes longer than [`TEST_BUDGET`].
 pub async fn bounded(test: impl Future<Output = ()>) {
-    tokio::time::timeout(TEST_BUDGET, test)
+    within(TEST_BUDGET, test).await;
+}
+
+/// Runs a test body, failing it if it takes longer than `budget`.
+pub async fn within(budget: Duration, test: impl Future<Output = ()>) {
+    tokio::time::timeout(budget, test)
         .await
         .expect("the test finishes within its budget");
 }
@@ -47,10 +53,11 @@ const ALONE: &str = "RUNVIEW_TEST_ALONE";
 /// Runs a test body in a process of its own, so that the process-wide metrics recorder, which
 /// every server of a process shares, holds only this test's server: its counts are then exact.
 /// The test binary runs again with only the calling test selected (libtest names each test's
-/// thread after the test), and the test passes when that run passes. Within [`TEST_BUDGET`].
+/// thread after the test), and the test passes when that run passes. The body is only polled
+/// there: `alone(bounded(…))` bounds it.
 pub async fn alone(test: impl Future<Output = ()>) {
     if std::env::var_os(ALONE).is_some() {
-        return bounded(test).await;
+        return test.await;
     }
     let thread = std::thread::current();
     let name = thread.name().expect("libtest names the test's thread");
