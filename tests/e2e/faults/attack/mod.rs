@@ -635,6 +635,19 @@ async fn an_attack_on_every_front_gets_no_panic_no_internal_no_starvation_and_ev
             silent_count as u64,
             "every silent socket was refused at the cap or closed at its first-byte timeout"
         );
+        let dropped = |reason: &str| {
+            let reason = format!("reason=\"{reason}\"");
+            sample_sum(
+                &body,
+                "runview_connections_dropped_total",
+                &["port=\"grpc\"", &reason],
+            )
+        };
+        eprintln!(
+            "attack: silent sockets: {} refused at the cap, {} closed at the first-byte timeout",
+            dropped("over_limit"),
+            dropped("first_byte_timeout")
+        );
         eprintln!("attack: {total} calls answered and counted: {sent:?}");
         stack.shutdown().await;
     }))
