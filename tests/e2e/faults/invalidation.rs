@@ -11,7 +11,7 @@ use runview::server::{self, RunningServer};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use super::{bounded, eventually, get_run, wait_until_listening};
+use super::{alone, bounded, eventually, get_run, wait_until_listening};
 use crate::harness::{SeededDatabases, channel, test_config};
 
 const REPLICAS: usize = 3;
@@ -20,9 +20,8 @@ const ROUNDS: usize = 10;
 /// How long a replica may take to hear an invalidation before the test fails.
 const PROPAGATION_BUDGET: Duration = Duration::from_secs(5);
 
-/// Invalidations of an environment that the replicas of this process applied from the
-/// notification channel, as the metrics count them. Under the `faults` filter only this test
-/// invalidates environments; in a wider run another test's could only shorten the printed time.
+/// Invalidations of an environment that the replicas applied from the notification channel, as
+/// the metrics count them: the test runs alone, so they are its replicas'.
 fn environment_invalidations_heard() -> u64 {
     let rendered = runview::metrics::handle().render();
     let heard: f64 = rendered
@@ -77,7 +76,7 @@ async fn reloads_the_environment(
 // that would lengthen every call and so the measurement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalidation_sent_to_one_replica_makes_every_replica_reload_the_environment() {
-    bounded(async {
+    alone(bounded(async {
         let databases = SeededDatabases::create().await;
         let urls = databases.urls();
         let mut replicas = Vec::new();
@@ -131,6 +130,6 @@ async fn an_invalidation_sent_to_one_replica_makes_every_replica_reload_the_envi
         for replica in replicas {
             replica.shutdown().await.expect("the replica stops cleanly");
         }
-    })
+    }))
     .await;
 }
