@@ -63,7 +63,7 @@ impl Connections {
             let stream = match self.incoming.next().await {
                 Some(Ok(stream)) => stream,
                 Some(Err(error)) => {
-                    if !is_one_connections(&error) {
+                    if !concerns_one_connection(&error) {
                         tracing::warn!(port = self.port, %error, "cannot accept connections");
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
@@ -105,7 +105,7 @@ impl axum::serve::Listener for Connections {
 
 /// An accept error of one connection (it went away before it was accepted), after which the
 /// next can be accepted at once.
-fn is_one_connections(error: &io::Error) -> bool {
+fn concerns_one_connection(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::ConnectionAborted
