@@ -1,6 +1,6 @@
 //! Prometheus metrics on their own port. Libraries record through the `metrics` facade; this
 //! module installs the one process-wide recorder, serves `/metrics`, and records what only the
-//! edge sees: requests by method and code, client connections, and connection pools.
+//! edge sees: requests by method and code, client connections, connection pools and readiness.
 
 use std::fmt::Debug;
 use std::sync::OnceLock;
@@ -76,6 +76,11 @@ pub fn connection_closed(port: &'static str) {
 pub fn connection_dropped(port: &'static str, reason: &'static str) {
     metrics::counter!("runview_connections_dropped_total", "port" => port, "reason" => reason)
         .increment(1);
+}
+
+/// Whether readiness reports SERVING: a probe's verdict, kept where alerts can see it.
+pub fn record_readiness(serving: bool) {
+    metrics::gauge!("runview_ready").set(if serving { 1.0 } else { 0.0 });
 }
 
 /// A pool whose state is sampled.

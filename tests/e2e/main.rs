@@ -9,6 +9,8 @@ mod harness;
 mod health;
 mod list_batches;
 mod list_runs;
+mod list_waitpoints;
+mod observability;
 mod proxy;
 mod real_schema;
 mod tls;

@@ -7,8 +7,9 @@ mod connections;
 mod control_plane;
 mod hostile;
 mod invalidation;
+mod listener;
 mod load;
-mod metrics;
+pub(crate) mod metrics;
 mod shutdown;
 mod store_outage;
 
