@@ -542,7 +542,8 @@ fn silent_sockets_that_fit() -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attack_on_every_front_gets_no_panic_no_internal_no_starvation_and_every_request_counted()
  {
-    let budget = if full_scale() { 3 } else { 1 } * TEST_BUDGET;
+    // Room for a debug build on a machine busy with the other tests; a hang still fails it.
+    let budget = if full_scale() { 4 } else { 2 } * TEST_BUDGET;
     alone(within(budget, async {
         let stack = TestStack::start_with(Config {
             max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
