@@ -23,9 +23,9 @@ const SELECT_BATCHES: &str = r#"SELECT
     "completedAt" AS completed_at
 FROM "BatchTaskRun""#;
 
-/// One row of [`SELECT_BATCHES`].
+/// One row of [`SELECT_BATCHES`], and the same columns of GetBatch's statement.
 #[derive(Debug, sqlx::FromRow)]
-struct BatchRow {
+pub(crate) struct BatchRow {
     id: String,
     environment_id: String,
     /// `status::text`, as for runs.

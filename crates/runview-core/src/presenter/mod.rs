@@ -1,6 +1,7 @@
 //! Presenters: one per RPC. Each runs one scalar-only primary query on the run-ops stores, then
 //! hydrates control-plane fields in batches through the resolver, and returns a domain view.
 
+mod get_batch;
 mod get_run;
 mod get_waitpoint;
 mod hydration;
@@ -8,6 +9,7 @@ mod list_batches;
 mod list_runs;
 mod paging;
 
+pub use get_batch::{BatchDetail, BatchViewKind, GetBatch, GetBatchQuery};
 pub use get_run::{GetRun, GetRunQuery, RelatedRunView, RunDetail, RunRelations, RunViewKind};
 pub use get_waitpoint::{GetWaitpoint, GetWaitpointQuery, WaitpointView};
 pub use list_batches::{BatchListItem, BatchListPage, ListBatches, ListBatchesQuery};
