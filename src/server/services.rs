@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use runview_controlplane::{ControlPlaneResolver, ResolverSettings};
 use runview_core::page_token::PageTokenSigner;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns};
+use runview_core::presenter::{GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns};
 use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
@@ -109,6 +109,7 @@ impl Services {
                 resolver.clone(),
                 config.waitpoint_callback_url.clone(),
             ),
+            get_batch: GetBatch::new(stores.clone(), resolver.clone()),
             list_batches: ListBatches::new(stores, resolver.clone(), signer),
             request_timeout: config.request_timeout,
         };
