@@ -7,7 +7,7 @@ use runview_load::config::{GhzConfig, LoadOptions};
 use runview_load::contract::{Method, descriptor_pool};
 use runview_load::request::Requests;
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 8] = [
     "get-run-basic.json",
     "get-run-full.json",
     "list-runs.json",
@@ -15,6 +15,7 @@ const SCENARIOS: [&str; 7] = [
     "get-waitpoint.json",
     "list-batches.json",
     "list-batches-run-counts.json",
+    "get-batch.json",
 ];
 
 fn deploy_dir() -> PathBuf {
