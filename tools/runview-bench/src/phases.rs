@@ -85,6 +85,7 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         scenarios::get_waitpoint(&main).await?,
         scenarios::list_batches(&main, false),
         scenarios::list_batches(&main, true),
+        scenarios::get_batch(&main).await?,
     ];
     for scenario in &scenarios {
         warm_up(&server, &scenario.call).await?;
