@@ -77,6 +77,10 @@ pub struct Config {
     pub cache_stale_if_error: Duration,
     /// Children returned with a run; more are flagged `children_truncated`.
     pub children_limit: u32,
+    /// The most rows one list call walks in each store beyond what an index selects, for filters
+    /// no index serves (ListWaitpoints' tags, idempotency key and statuses); a walk that reaches
+    /// it ends the page early with a token that resumes where it stopped.
+    pub list_scan_budget: usize,
     /// How long in-flight requests may finish after SIGTERM before the process exits anyway.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
@@ -190,6 +194,7 @@ impl Default for Config {
             cache_max_entries: 100_000,
             cache_stale_if_error: Duration::from_secs(300),
             children_limit: 100,
+            list_scan_budget: 10_000,
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,

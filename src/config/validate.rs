@@ -62,6 +62,7 @@ impl Config {
             ),
             ("max_request_bytes", self.max_request_bytes == 0),
             ("pool_max_connections", self.pool_max_connections == 0),
+            ("list_scan_budget", self.list_scan_budget == 0),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
             return Err(InvalidOption {

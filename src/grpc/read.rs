@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
-use runview_core::presenter::{GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_store::RunOpsTopology;
 use tonic::{Request, Response, Status};
 
@@ -23,6 +25,7 @@ pub struct ReadAdapter {
     pub get_waitpoint: GetWaitpoint<RunOpsTopology, ControlPlaneResolver>,
     pub get_batch: GetBatch<RunOpsTopology, ControlPlaneResolver>,
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
+    pub list_waitpoints: ListWaitpoints<RunOpsTopology, ControlPlaneResolver>,
     /// The longest any request may run, whatever deadline its caller set.
     pub request_timeout: Duration,
 }
@@ -94,9 +97,10 @@ impl pb::read_service_server::ReadService for ReadAdapter {
     #[tracing::instrument(name = "ListWaitpoints", skip_all)]
     async fn list_waitpoints(
         &self,
-        _request: Request<pb::ListWaitpointsRequest>,
+        request: Request<pb::ListWaitpointsRequest>,
     ) -> Result<Response<pb::ListWaitpointsResponse>, Status> {
-        Err(Status::unimplemented("ListWaitpoints is not served yet"))
+        self.serve(request, |query| self.list_waitpoints.present(query))
+            .await
     }
 
     #[tracing::instrument(name = "GetBatch", skip_all)]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use runview_controlplane::{ControlPlaneResolver, ResolverSettings};
 use runview_core::page_token::PageTokenSigner;
-use runview_core::presenter::{GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
@@ -108,6 +110,13 @@ impl Services {
                 stores.clone(),
                 resolver.clone(),
                 config.waitpoint_callback_url.clone(),
+            ),
+            list_waitpoints: ListWaitpoints::new(
+                stores.clone(),
+                resolver.clone(),
+                signer.clone(),
+                config.waitpoint_callback_url.clone(),
+                config.list_scan_budget,
             ),
             get_batch: GetBatch::new(stores.clone(), resolver.clone()),
             list_batches: ListBatches::new(stores, resolver.clone(), signer),

@@ -28,7 +28,11 @@ async fn get(
 }
 
 /// The URL the webapp would build, from the key the control plane holds.
-async fn expected_url(stack: &TestStack, environment_id: &str, waitpoint_id: &str) -> String {
+pub(crate) async fn expected_url(
+    stack: &TestStack,
+    environment_id: &str,
+    waitpoint_id: &str,
+) -> String {
     let key: String = sqlx::query_scalar(
         r#"SELECT COALESCE(parent."apiKey", e."apiKey") FROM "RuntimeEnvironment" e
            LEFT JOIN "RuntimeEnvironment" parent ON parent.id = e."parentEnvironmentId" WHERE e.id = $1"#,
@@ -61,6 +65,11 @@ async fn waitpoints_in_either_store_come_with_their_signed_callback_url() {
         assert_eq!(waitpoint.r#type(), pb::WaitpointType::Manual);
         assert_eq!(waitpoint.status(), pb::WaitpointStatus::Waiting);
         assert!(waitpoint.timeout_at.is_some());
+        // Its user gave the key, which was never reset.
+        assert_eq!(
+            waitpoint.user_idempotency_key.as_deref(),
+            Some(waitpoint.idempotency_key.as_str())
+        );
         assert_eq!(
             waitpoint.connected_run_ids.len(),
             5,

@@ -10,6 +10,7 @@ mod harness;
 mod health;
 mod list_batches;
 mod list_runs;
+mod list_waitpoints;
 mod proxy;
 mod real_schema;
 mod tls;

@@ -2,7 +2,7 @@
 //! a concrete time window.
 //!
 //! Each list keeps the attributes a request filters by unchanged in one struct
-//! ([`RunAttributes`], [`BatchAttributes`]): the edge fills it once, the presenter's query and
+//! ([`RunAttributes`], [`BatchAttributes`], [`WaitpointAttributes`]): the edge fills it once, the presenter's query and
 //! the store's filter embed it, and the page token's fingerprint serializes it whole, so a new
 //! filter of that kind touches only the proto, its conversion and the store's SQL. What the
 //! presenter resolves first (statuses, ids, the time window) stays beside it, once in the query
@@ -11,9 +11,10 @@
 use serde::Serialize;
 
 use crate::batch::BatchStatus;
-use crate::ids::{BatchId, EnvironmentId};
+use crate::ids::{BatchId, EnvironmentId, WaitpointId};
 use crate::page::{PageRequest, TimeWindow};
 use crate::status::TaskRunStatus;
+use crate::waitpoint::WaitpointStatus;
 
 /// The run attributes a list filters by, as the request gave them; an empty list means "any".
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -91,4 +92,35 @@ pub struct BatchListQuery {
     pub environment_id: EnvironmentId,
     pub filter: BatchFilter,
     pub page: PageRequest,
+}
+
+/// The token attributes a list filters by, as the request gave them; an empty list means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WaitpointAttributes {
+    /// Any of these tags.
+    pub tags: Vec<String>,
+    /// Matches the current or the inactive idempotency key.
+    pub idempotency_key: Option<String>,
+    pub waitpoint_id: Option<WaitpointId>,
+}
+
+/// Waitpoint tokens (MANUAL waitpoints) only; every condition is ANDed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitpointFilter {
+    /// The statuses a token shows, from [`crate::waitpoint::matched_token_statuses`]; empty
+    /// means any.
+    pub statuses: Vec<WaitpointStatus>,
+    pub window: TimeWindow,
+    pub attributes: WaitpointAttributes,
+}
+
+/// Tokens are ordered by id alone; the page's cursor positions compare their id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitpointListQuery {
+    pub environment_id: EnvironmentId,
+    pub filter: WaitpointFilter,
+    pub page: PageRequest,
+    /// The most rows each store examines for one page beyond the conditions an index serves
+    /// (environment, window, cursor, id); a scan that reaches it stops early.
+    pub scan_budget: usize,
 }

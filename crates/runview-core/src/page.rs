@@ -1,5 +1,7 @@
-//! Keyset pages ordered by (createdAt DESC, id DESC): page sizes, cursors, and turning the rows a
-//! store returned (one more than asked, to know whether more exist) into a page.
+//! Keyset pages: page sizes, cursors, and turning the rows a store returned (one more than asked,
+//! to know whether more exist) into a page. Runs and batches are ordered by (createdAt DESC,
+//! id DESC), waitpoint tokens by id DESC alone; every position carries both, and each list's
+//! statement compares what its order is made of.
 
 use chrono::{DateTime, Utc};
 
@@ -63,6 +65,31 @@ impl PageRequest {
     }
 }
 
+/// What a store scan returned, in scan order. A scan that spends its budget of examined rows
+/// before it fills the page stops early: `stopped_at` is the last position it examined, rows
+/// beyond it were not looked at, and the page continues from there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scan<T> {
+    pub rows: Vec<T>,
+    pub stopped_at: Option<Keyset>,
+}
+
+impl<T> Scan<T> {
+    /// A scan that examined everything up to its last row.
+    pub fn complete(rows: Vec<T>) -> Self {
+        Self {
+            rows,
+            stopped_at: None,
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Scan<T> {
+    fn from(rows: Vec<T>) -> Self {
+        Self::complete(rows)
+    }
+}
+
 /// One page, newest first, with the positions the neighbouring pages start from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
@@ -73,23 +100,33 @@ pub struct Page<T> {
     pub previous: Option<Keyset>,
 }
 
-/// Builds the page from rows in scan order (at most `page_size + 1`).
+/// Builds the page from a scan in scan order (at most `page_size + 1` rows). A scan that stopped
+/// early continues from where it stopped, even when it found nothing.
 pub fn assemble<T>(
-    mut rows: Vec<T>,
+    scan: Scan<T>,
     request: &PageRequest,
     page_size: usize,
     key: impl Fn(&T) -> Keyset,
 ) -> Page<T> {
+    let Scan {
+        mut rows,
+        stopped_at,
+    } = scan;
     let more_in_direction = rows.len() > page_size;
     rows.truncate(page_size);
+    let continue_from = if more_in_direction {
+        rows.last().map(&key)
+    } else {
+        stopped_at
+    };
     match &request.cursor {
         None => Page {
-            next: more_in_direction.then(|| rows.last().map(&key)).flatten(),
+            next: continue_from,
             previous: None,
             items: rows,
         },
         Some(cursor) if cursor.direction == Direction::Forward => Page {
-            next: more_in_direction.then(|| rows.last().map(&key)).flatten(),
+            next: continue_from,
             // Everything newer than the cursor is where this page came from.
             previous: Some(rows.first().map_or_else(|| cursor.keyset.clone(), &key)),
             items: rows,
@@ -98,7 +135,7 @@ pub fn assemble<T>(
             rows.reverse();
             Page {
                 next: Some(rows.last().map_or_else(|| cursor.keyset.clone(), &key)),
-                previous: more_in_direction.then(|| rows.first().map(&key)).flatten(),
+                previous: continue_from,
                 items: rows,
             }
         }
@@ -129,13 +166,7 @@ impl TimeFilter {
         now: DateTime<Utc>,
         default_period: chrono::TimeDelta,
     ) -> Result<TimeWindow> {
-        if let Some(period) = self.period {
-            if period <= chrono::TimeDelta::zero() {
-                return Err(Error::invalid_argument("period", "must be positive"));
-            }
-            let start = now
-                .checked_sub_signed(period)
-                .ok_or_else(|| Error::invalid_argument("period", "reaches too far back"))?;
+        if let Some(start) = self.period_start(now)? {
             return Ok(TimeWindow {
                 start: Some(start),
                 end: now,
@@ -154,6 +185,31 @@ impl TimeFilter {
             ));
         }
         Ok(TimeWindow { start, end })
+    }
+
+    /// As the upstream's token list: no default window; `period` counts back from now and, with
+    /// `created_after` too, the later start wins; `created_before` is clamped to now. A window
+    /// that ends before it starts is no mistake: it matches nothing.
+    pub fn resolve_without_default(&self, now: DateTime<Utc>) -> Result<TimeWindow> {
+        let start = match (self.period_start(now)?, self.created_after) {
+            (Some(period_start), Some(after)) => Some(period_start.max(after)),
+            (period_start, after) => period_start.or(after),
+        };
+        let end = self.created_before.map_or(now, |before| before.min(now));
+        Ok(TimeWindow { start, end })
+    }
+
+    /// Now minus `period`, when there is one.
+    fn period_start(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let Some(period) = self.period else {
+            return Ok(None);
+        };
+        if period <= chrono::TimeDelta::zero() {
+            return Err(Error::invalid_argument("period", "must be positive"));
+        }
+        now.checked_sub_signed(period)
+            .map(Some)
+            .ok_or_else(|| Error::invalid_argument("period", "reaches too far back"))
     }
 }
 
@@ -184,7 +240,12 @@ mod tests {
     #[test]
     fn a_first_page_with_more_rows_points_forward_only() {
         let request = PageRequest::for_page(None, 2);
-        let page = assemble(vec![key(9), key(8), key(7)], &request, 2, Clone::clone);
+        let page = assemble(
+            Scan::complete(vec![key(9), key(8), key(7)]),
+            &request,
+            2,
+            Clone::clone,
+        );
         assert_eq!(page.items, [key(9), key(8)]);
         assert_eq!(page.next, Some(key(8)));
         assert_eq!(page.previous, None);
@@ -197,7 +258,7 @@ mod tests {
             direction: Direction::Forward,
         };
         let request = PageRequest::for_page(Some(cursor), 2);
-        let page = assemble(vec![key(7)], &request, 2, Clone::clone);
+        let page = assemble(Scan::complete(vec![key(7)]), &request, 2, Clone::clone);
         assert_eq!(page.next, None);
         assert_eq!(page.previous, Some(key(7)));
     }
@@ -209,7 +270,12 @@ mod tests {
             direction: Direction::Backward,
         };
         let request = PageRequest::for_page(Some(cursor), 2);
-        let page = assemble(vec![key(6), key(7), key(8)], &request, 2, Clone::clone);
+        let page = assemble(
+            Scan::complete(vec![key(6), key(7), key(8)]),
+            &request,
+            2,
+            Clone::clone,
+        );
         assert_eq!(page.items, [key(7), key(6)]);
         assert_eq!(page.previous, Some(key(7)));
         assert_eq!(page.next, Some(key(6)));
@@ -222,9 +288,103 @@ mod tests {
             direction: Direction::Backward,
         };
         let request = PageRequest::for_page(Some(cursor), 3);
-        let page = assemble(vec![key(6), key(7)], &request, 3, Clone::clone);
+        let page = assemble(
+            Scan::complete(vec![key(6), key(7)]),
+            &request,
+            3,
+            Clone::clone,
+        );
         assert_eq!(page.items, [key(7), key(6)]);
         assert_eq!(page.previous, None);
+    }
+
+    #[test]
+    fn a_scan_that_stopped_early_continues_from_where_it_stopped() {
+        let request = PageRequest::for_page(None, 3);
+        let scan = Scan {
+            rows: vec![key(9)],
+            stopped_at: Some(key(4)),
+        };
+        let page = assemble(scan, &request, 3, Clone::clone);
+        assert_eq!(page.items, [key(9)]);
+        assert_eq!(page.next, Some(key(4)));
+        // Even with nothing found, backward: the page continues toward newer records.
+        let cursor = Cursor {
+            keyset: key(2),
+            direction: Direction::Backward,
+        };
+        let request = PageRequest::for_page(Some(cursor), 3);
+        let scan = Scan::<Keyset> {
+            rows: Vec::new(),
+            stopped_at: Some(key(6)),
+        };
+        let page = assemble(scan, &request, 3, Clone::clone);
+        assert!(page.items.is_empty());
+        assert_eq!(page.previous, Some(key(6)));
+        assert_eq!(page.next, Some(key(2)));
+    }
+
+    #[test]
+    fn a_full_page_ignores_where_the_scan_stopped() {
+        let request = PageRequest::for_page(None, 2);
+        let scan = Scan {
+            rows: vec![key(9), key(8), key(7)],
+            stopped_at: Some(key(1)),
+        };
+        let page = assemble(scan, &request, 2, Clone::clone);
+        assert_eq!(page.next, Some(key(8)));
+    }
+
+    #[test]
+    fn token_windows_have_no_default_and_the_later_start_wins() {
+        let now = at(1_000);
+        assert_eq!(
+            TimeFilter::default().resolve_without_default(now),
+            Ok(TimeWindow {
+                start: None,
+                end: now
+            })
+        );
+        let period = TimeFilter {
+            created_after: Some(at(100)),
+            period: Some(TimeDelta::seconds(60)),
+            ..TimeFilter::default()
+        };
+        assert_eq!(
+            period.resolve_without_default(now).map(|w| w.start),
+            Ok(Some(at(940)))
+        );
+        let after = TimeFilter {
+            created_after: Some(at(990)),
+            ..period
+        };
+        assert_eq!(
+            after.resolve_without_default(now).map(|w| w.start),
+            Ok(Some(at(990)))
+        );
+        let clamped = TimeFilter {
+            created_before: Some(at(5_000)),
+            ..TimeFilter::default()
+        };
+        assert_eq!(clamped.resolve_without_default(now).map(|w| w.end), Ok(now));
+        let inverted = TimeFilter {
+            created_after: Some(at(900)),
+            created_before: Some(at(800)),
+            period: None,
+        };
+        // Not refused, as upstream: it matches nothing.
+        assert_eq!(
+            inverted.resolve_without_default(now),
+            Ok(TimeWindow {
+                start: Some(at(900)),
+                end: at(800)
+            })
+        );
+        let zero = TimeFilter {
+            period: Some(TimeDelta::zero()),
+            ..TimeFilter::default()
+        };
+        assert!(zero.resolve_without_default(now).is_err());
     }
 
     fn at(seconds: i64) -> DateTime<Utc> {

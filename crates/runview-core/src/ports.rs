@@ -9,8 +9,9 @@ use std::sync::Arc;
 use crate::batch::{BatchDetailRecord, BatchLookup, BatchRecord};
 use crate::control_plane::{Environment, Schedule, WorkerVersion};
 use crate::error::Result;
-use crate::filter::{BatchListQuery, RunListQuery};
+use crate::filter::{BatchListQuery, RunListQuery, WaitpointListQuery};
 use crate::ids::{BatchId, EnvironmentId, RunId, WaitpointId};
+use crate::page::Scan;
 use crate::run::{RunGraph, RunRecord};
 use crate::status::TaskRunStatus;
 use crate::waitpoint::WaitpointRecord;
@@ -48,6 +49,20 @@ pub trait RunOpsStores: Send + Sync + 'static {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> impl Future<Output = Result<Option<WaitpointRecord>>> + Send;
+
+    /// One page of waitpoint tokens from every store, merged by id, deduplicated (NEW wins), in
+    /// scan order (highest id first going forward), output and connected runs left out. A store
+    /// that spends its scan budget stops early, and the scan says where.
+    fn list_waitpoints(
+        &self,
+        query: &WaitpointListQuery,
+    ) -> impl Future<Output = Result<Scan<WaitpointRecord>>> + Send;
+
+    /// Whether the environment has any waitpoint token in any store; fails if any store fails.
+    fn has_any_tokens(
+        &self,
+        environment_id: &EnvironmentId,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// As [`RunOpsStores::list_runs`], for batches.
     fn list_batches(

@@ -6,6 +6,7 @@ use sha2::Sha256;
 
 use crate::control_plane::SigningKey;
 use crate::ids::{RunId, WaitpointId};
+use crate::status::StatusFilterMode;
 
 /// "WaitpointType".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +31,39 @@ impl WaitpointType {
 }
 
 /// The status a token shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum WaitpointStatus {
     Waiting,
     Completed,
     TimedOut,
+}
+
+impl WaitpointStatus {
+    pub const ALL: [Self; 3] = [Self::Waiting, Self::Completed, Self::TimedOut];
+}
+
+/// The statuses a token list's status filter matches, each once and in [`WaitpointStatus::ALL`]
+/// order; an empty filter matches every token. COMPLETE matches exactly what was asked. UPSTREAM
+/// maps each status to a stored one (WAITING → PENDING; COMPLETED and TIMED_OUT → COMPLETED) and
+/// tells COMPLETED from TIMED_OUT by the error output only when exactly one status is asked, so
+/// WAITING with either of them also matches the other.
+pub fn matched_token_statuses(
+    requested: &[WaitpointStatus],
+    mode: StatusFilterMode,
+) -> Vec<WaitpointStatus> {
+    let asked = |status| requested.contains(&status);
+    let distinct = WaitpointStatus::ALL.into_iter().filter(|s| asked(*s));
+    if mode == StatusFilterMode::Complete || distinct.clone().count() == 1 {
+        return distinct.collect();
+    }
+    let completed = asked(WaitpointStatus::Completed) || asked(WaitpointStatus::TimedOut);
+    WaitpointStatus::ALL
+        .into_iter()
+        .filter(|status| match status {
+            WaitpointStatus::Waiting => asked(WaitpointStatus::Waiting),
+            WaitpointStatus::Completed | WaitpointStatus::TimedOut => completed,
+        })
+        .collect()
 }
 
 /// One "Waitpoint" row with up to five runs it blocked (from every store).
@@ -174,6 +203,30 @@ mod tests {
         assert_eq!(record.status(), WaitpointStatus::TimedOut);
         record.output_is_error = false;
         assert_eq!(record.status(), WaitpointStatus::Completed);
+    }
+
+    #[test]
+    fn upstream_status_filters_tell_errors_apart_only_for_a_single_status() {
+        use WaitpointStatus::{Completed, TimedOut, Waiting};
+        let upstream =
+            |asked: &[WaitpointStatus]| matched_token_statuses(asked, StatusFilterMode::Upstream);
+        let complete =
+            |asked: &[WaitpointStatus]| matched_token_statuses(asked, StatusFilterMode::Complete);
+        assert_eq!(upstream(&[]), []);
+        assert_eq!(upstream(&[TimedOut]), [TimedOut]);
+        assert_eq!(upstream(&[Completed, Completed]), [Completed]);
+        // The upstream's defect, kept in its mode: one status more than asked.
+        assert_eq!(
+            upstream(&[Waiting, Completed]),
+            [Waiting, Completed, TimedOut]
+        );
+        assert_eq!(
+            upstream(&[TimedOut, Waiting]),
+            [Waiting, Completed, TimedOut]
+        );
+        assert_eq!(upstream(&[TimedOut, Completed]), [Completed, TimedOut]);
+        assert_eq!(complete(&[TimedOut, Waiting]), [Waiting, TimedOut]);
+        assert_eq!(complete(&[Completed, Waiting]), [Waiting, Completed]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `migrations/recommended/0001_runview_indexes.sql` have the same key, so a page is an index
 //! range read in index order.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -155,6 +156,18 @@ pub(crate) fn any_of<T, L: AsRef<[T]>>(values: L) -> Option<L> {
 /// limit. Each store read `limit` rows past the cursor, so the first `limit` of their union are
 /// the first `limit` overall.
 pub(crate) fn merge<T: Keyed>(legacy: Vec<T>, new: Vec<T>, page: &PageRequest) -> Vec<T> {
+    merge_by(legacy, new, page, |a, b| {
+        (a.created_at(), a.id()).cmp(&(b.created_at(), b.id()))
+    })
+}
+
+/// As [`merge`], for a list whose order `ascending` gives (oldest first for createdAt orders).
+pub(crate) fn merge_by<T: Keyed>(
+    legacy: Vec<T>,
+    new: Vec<T>,
+    page: &PageRequest,
+    ascending: impl Fn(&T, &T) -> Ordering,
+) -> Vec<T> {
     let legacy_only: Vec<T> = {
         let in_new: HashSet<&str> = new.iter().map(Keyed::id).collect();
         legacy
@@ -165,12 +178,9 @@ pub(crate) fn merge<T: Keyed>(legacy: Vec<T>, new: Vec<T>, page: &PageRequest) -
     let mut rows = new;
     rows.extend(legacy_only);
     let direction = page.direction();
-    rows.sort_by(|a, b| {
-        let oldest_first = (a.created_at(), a.id()).cmp(&(b.created_at(), b.id()));
-        match direction {
-            Direction::Forward => oldest_first.reverse(),
-            Direction::Backward => oldest_first,
-        }
+    rows.sort_by(|a, b| match direction {
+        Direction::Forward => ascending(b, a),
+        Direction::Backward => ascending(a, b),
     });
     rows.truncate(page.limit);
     rows

@@ -14,6 +14,7 @@ mod store;
 mod telemetry;
 mod topology;
 mod waitpoint;
+mod waitpoint_list;
 
 pub use batches::list_batches_sql;
 pub use boot::{BootError, TopologySettings};
@@ -23,3 +24,4 @@ pub use list_runs::list_runs_sql;
 pub use schema::{RECOMMENDED_INDEXES, column_needs};
 pub use store::PgRunStore;
 pub use topology::RunOpsTopology;
+pub use waitpoint_list::list_waitpoints_sql;

@@ -5,8 +5,9 @@ use std::future::Future;
 
 use runview_core::Result;
 use runview_core::batch::{BatchDetailRecord, BatchLookup, BatchRecord};
-use runview_core::filter::{BatchListQuery, RunListQuery};
+use runview_core::filter::{BatchListQuery, RunListQuery, WaitpointListQuery};
 use runview_core::ids::{BatchId, EnvironmentId, Residency, WaitpointId};
+use runview_core::page::Scan;
 use runview_core::ports::{BatchRunCounts, RunLookup, RunOpsStores};
 use runview_core::run::{RunGraph, RunRecord};
 use runview_core::waitpoint::WaitpointRecord;
@@ -16,6 +17,7 @@ use crate::keyset::merge;
 use crate::list_runs::ListedRun;
 use crate::store::PgRunStore;
 use crate::telemetry::{LookupOutcome, count_lookup, count_primary_lookup};
+use crate::waitpoint_list::merge_scans;
 
 /// The run-ops stores: one database in passthrough mode, LEGACY and NEW in split mode, and the
 /// primaries to ask when a lookup misses on every replica.
@@ -270,6 +272,21 @@ impl RunOpsStores for RunOpsTopology {
             }))
         })
         .await
+    }
+
+    /// Token ids say nothing of their store, so every store is read.
+    async fn list_waitpoints(&self, query: &WaitpointListQuery) -> Result<Scan<WaitpointRecord>> {
+        let scans = self
+            .read_every_store(|store| store.list_waitpoints(query))
+            .await?;
+        Ok(scans.combine(|legacy, new| merge_scans(legacy, new, &query.page)))
+    }
+
+    async fn has_any_tokens(&self, environment_id: &EnvironmentId) -> Result<bool> {
+        let answers = self
+            .read_every_store(|store| store.has_any_tokens(environment_id))
+            .await?;
+        Ok(answers.combine(|legacy, new| legacy || new))
     }
 
     async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {

@@ -116,11 +116,11 @@ fn statements(store: Residency) -> &'static WaitpointStatements {
     }
 }
 
-/// One row of [`FIND_WAITPOINT_SQL`].
+/// The columns every waitpoint statement reads; `type::text` and `status::text`, as labels keep
+/// the decoding independent of the enum oids.
 #[derive(Debug, sqlx::FromRow)]
-struct WaitpointRow {
+pub(crate) struct WaitpointColumns {
     id: String,
-    /// `type::text` and `status::text`: labels keep the decoding independent of the enum oids.
     waitpoint_type: String,
     status: String,
     environment_id: String,
@@ -130,24 +130,23 @@ struct WaitpointRow {
     inactive_idempotency_key: Option<String>,
     completed_after: Option<NaiveDateTime>,
     completed_at: Option<NaiveDateTime>,
-    output: Option<String>,
     output_type: String,
     output_is_error: bool,
     /// NULL for a token created without tags.
     tags: Option<Vec<String>>,
     created_at: NaiveDateTime,
-    connected_run_ids: Vec<String>,
-    connected_run_created_at: Vec<NaiveDateTime>,
 }
 
-impl TryFrom<WaitpointRow> for WaitpointRecord {
-    type Error = Error;
-
-    fn try_from(row: WaitpointRow) -> Result<Self> {
-        let waitpoint_type = WaitpointType::from_label(&row.waitpoint_type).ok_or_else(|| {
-            Error::Internal(format!("unknown waitpoint type `{}`", row.waitpoint_type))
+impl WaitpointColumns {
+    pub(crate) fn into_record(
+        self,
+        output: Option<String>,
+        connected_runs: Vec<ConnectedRun>,
+    ) -> Result<WaitpointRecord> {
+        let waitpoint_type = WaitpointType::from_label(&self.waitpoint_type).ok_or_else(|| {
+            Error::Internal(format!("unknown waitpoint type `{}`", self.waitpoint_type))
         })?;
-        let completed = match row.status.as_str() {
+        let completed = match self.status.as_str() {
             "PENDING" => false,
             "COMPLETED" => true,
             other => {
@@ -156,32 +155,51 @@ impl TryFrom<WaitpointRow> for WaitpointRecord {
                 )));
             }
         };
-        Ok(Self {
-            id: WaitpointId::from_stored(row.id),
+        Ok(WaitpointRecord {
+            id: WaitpointId::from_stored(self.id),
             waitpoint_type,
             completed,
-            environment_id: row.environment_id,
-            idempotency_key: row.idempotency_key,
-            user_provided_idempotency_key: row.user_provided_idempotency_key,
-            idempotency_key_expires_at: row.idempotency_key_expires_at.map(|at| at.and_utc()),
-            inactive_idempotency_key: row.inactive_idempotency_key,
-            completed_after: row.completed_after.map(|at| at.and_utc()),
-            completed_at: row.completed_at.map(|at| at.and_utc()),
-            output: row.output,
-            output_type: row.output_type,
-            output_is_error: row.output_is_error,
-            tags: row.tags.unwrap_or_default(),
-            created_at: row.created_at.and_utc(),
-            connected_runs: row
-                .connected_run_ids
-                .into_iter()
-                .zip(row.connected_run_created_at)
-                .map(|(id, created_at)| ConnectedRun {
-                    id: RunId::from_stored(id),
-                    created_at: created_at.and_utc(),
-                })
-                .collect(),
+            environment_id: self.environment_id,
+            idempotency_key: self.idempotency_key,
+            user_provided_idempotency_key: self.user_provided_idempotency_key,
+            idempotency_key_expires_at: self.idempotency_key_expires_at.map(|at| at.and_utc()),
+            inactive_idempotency_key: self.inactive_idempotency_key,
+            completed_after: self.completed_after.map(|at| at.and_utc()),
+            completed_at: self.completed_at.map(|at| at.and_utc()),
+            output,
+            output_type: self.output_type,
+            output_is_error: self.output_is_error,
+            tags: self.tags.unwrap_or_default(),
+            created_at: self.created_at.and_utc(),
+            connected_runs,
         })
+    }
+}
+
+/// One row of the find statements.
+#[derive(Debug, sqlx::FromRow)]
+struct WaitpointRow {
+    #[sqlx(flatten)]
+    columns: WaitpointColumns,
+    output: Option<String>,
+    connected_run_ids: Vec<String>,
+    connected_run_created_at: Vec<NaiveDateTime>,
+}
+
+impl TryFrom<WaitpointRow> for WaitpointRecord {
+    type Error = Error;
+
+    fn try_from(row: WaitpointRow) -> Result<Self> {
+        let connected_runs = row
+            .connected_run_ids
+            .into_iter()
+            .zip(row.connected_run_created_at)
+            .map(|(id, created_at)| ConnectedRun {
+                id: RunId::from_stored(id),
+                created_at: created_at.and_utc(),
+            })
+            .collect();
+        row.columns.into_record(row.output, connected_runs)
     }
 }
 

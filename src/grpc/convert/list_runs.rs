@@ -4,11 +4,11 @@ use runview_core::Error;
 use runview_core::filter::RunAttributes;
 use runview_core::page::page_size;
 use runview_core::presenter::{ListPage, ListRunsQuery, RunListItem};
-use runview_core::status::{PublicRunStatus, RunFlags, StatusFilterMode};
+use runview_core::status::{PublicRunStatus, RunFlags};
 
 use super::{
     api_version, batch_id, environment_id, filter_value, filter_values, list_length, packet_parts,
-    run_status, time_filter, timestamp,
+    run_status, status_filter_mode, time_filter, timestamp,
 };
 use crate::proto as pb;
 
@@ -32,18 +32,6 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let status_filter_mode = match pb::StatusFilterMode::try_from(request.status_filter_mode) {
-            Ok(pb::StatusFilterMode::Unspecified | pb::StatusFilterMode::Upstream) => {
-                StatusFilterMode::Upstream
-            }
-            Ok(pb::StatusFilterMode::Complete) => StatusFilterMode::Complete,
-            Err(_) => {
-                return Err(Error::invalid_argument(
-                    "status_filter_mode",
-                    "unknown value",
-                ));
-            }
-        };
         let schedule_id = match request.schedule_id {
             Some(id) if !id.starts_with(SCHEDULE_PREFIX) || id.len() == SCHEDULE_PREFIX.len() => {
                 return Err(Error::invalid_argument(
@@ -64,7 +52,7 @@ impl TryFrom<pb::ListRunsRequest> for ListRunsQuery {
             page_size: page_size(request.page_size)?,
             page_token: Some(request.page_token).filter(|token| !token.is_empty()),
             statuses,
-            status_filter_mode,
+            status_filter_mode: status_filter_mode(request.status_filter_mode)?,
             schedule_id,
             time: time_filter(
                 request.created_after,
@@ -168,7 +156,7 @@ fn run_summary(run: RunListItem) -> pb::RunSummary {
 
 #[cfg(test)]
 mod tests {
-    use runview_core::status::ApiVersion;
+    use runview_core::status::{ApiVersion, StatusFilterMode};
 
     use super::*;
 

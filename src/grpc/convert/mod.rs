@@ -6,6 +6,7 @@ mod batches;
 mod fuzz;
 mod get_batch;
 mod list_runs;
+mod list_waitpoints;
 mod run;
 mod waitpoint;
 
@@ -16,7 +17,7 @@ use runview_core::control_plane::EnvironmentType;
 use runview_core::ids::{BatchId, EnvironmentId};
 use runview_core::packet::Packet;
 use runview_core::page::TimeFilter;
-use runview_core::status::{ApiVersion, TaskRunStatus};
+use runview_core::status::{ApiVersion, StatusFilterMode, TaskRunStatus};
 
 use crate::proto as pb;
 
@@ -31,6 +32,19 @@ pub fn api_version(value: i32) -> Result<ApiVersion, Error> {
         Err(_) => Err(Error::invalid_argument(
             "api_version",
             format!("unknown value {value}"),
+        )),
+    }
+}
+
+pub fn status_filter_mode(value: i32) -> Result<StatusFilterMode, Error> {
+    match pb::StatusFilterMode::try_from(value) {
+        Ok(pb::StatusFilterMode::Unspecified | pb::StatusFilterMode::Upstream) => {
+            Ok(StatusFilterMode::Upstream)
+        }
+        Ok(pb::StatusFilterMode::Complete) => Ok(StatusFilterMode::Complete),
+        Err(_) => Err(Error::invalid_argument(
+            "status_filter_mode",
+            "unknown value",
         )),
     }
 }

@@ -22,31 +22,44 @@ impl TryFrom<pb::GetWaitpointRequest> for GetWaitpointQuery {
 
 impl From<WaitpointView> for pb::Waitpoint {
     fn from(view: WaitpointView) -> Self {
-        let record = view.record;
-        let (output, output_type) = packet_parts(view.output);
+        let (output, output_type) = packet_parts(view.output.clone());
+        let connected_run_ids = view
+            .record
+            .connected_runs
+            .iter()
+            .map(|run| run.id.friendly())
+            .collect();
+        let output_type = output_type.or_else(|| Some(view.record.output_type.clone()));
         Self {
-            user_idempotency_key: record.user_idempotency_key().map(str::to_owned),
-            id: record.id.friendly(),
-            r#type: waitpoint_type(record.waitpoint_type) as i32,
-            status: waitpoint_status(view.status) as i32,
-            url: view.url,
-            idempotency_key: record.idempotency_key,
-            user_provided_idempotency_key: record.user_provided_idempotency_key,
-            idempotency_key_expires_at: record.idempotency_key_expires_at.map(timestamp),
-            inactive_idempotency_key: record.inactive_idempotency_key,
             output,
-            output_type: output_type.or(Some(record.output_type)),
-            output_is_error: record.output_is_error,
-            timeout_at: record.completed_after.map(timestamp),
-            completed_at: record.completed_at.map(timestamp),
-            created_at: Some(timestamp(record.created_at)),
-            tags: record.tags,
-            connected_run_ids: record
-                .connected_runs
-                .iter()
-                .map(|run| run.id.friendly())
-                .collect(),
+            output_type,
+            connected_run_ids,
+            ..listed_waitpoint(view)
         }
+    }
+}
+
+/// A token as lists show it: no output and no connected runs.
+pub fn listed_waitpoint(view: WaitpointView) -> pb::Waitpoint {
+    let record = view.record;
+    pb::Waitpoint {
+        user_idempotency_key: record.user_idempotency_key().map(str::to_owned),
+        id: record.id.friendly(),
+        r#type: waitpoint_type(record.waitpoint_type) as i32,
+        status: waitpoint_status(view.status) as i32,
+        url: view.url,
+        idempotency_key: record.idempotency_key,
+        user_provided_idempotency_key: record.user_provided_idempotency_key,
+        idempotency_key_expires_at: record.idempotency_key_expires_at.map(timestamp),
+        inactive_idempotency_key: record.inactive_idempotency_key,
+        output: None,
+        output_type: None,
+        output_is_error: record.output_is_error,
+        timeout_at: record.completed_after.map(timestamp),
+        completed_at: record.completed_at.map(timestamp),
+        created_at: Some(timestamp(record.created_at)),
+        tags: record.tags,
+        connected_run_ids: Vec::new(),
     }
 }
 
@@ -59,7 +72,7 @@ fn waitpoint_type(waitpoint_type: WaitpointType) -> pb::WaitpointType {
     }
 }
 
-fn waitpoint_status(status: WaitpointStatus) -> pb::WaitpointStatus {
+pub fn waitpoint_status(status: WaitpointStatus) -> pb::WaitpointStatus {
     match status {
         WaitpointStatus::Waiting => pb::WaitpointStatus::Waiting,
         WaitpointStatus::Completed => pb::WaitpointStatus::Completed,

@@ -85,6 +85,8 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         scenarios::get_waitpoint(&main).await?,
         scenarios::list_batches(&main, false),
         scenarios::list_batches(&main, true),
+        scenarios::list_waitpoints(&main, false),
+        scenarios::list_waitpoints(&main, true),
         scenarios::get_batch(&main).await?,
     ];
     for scenario in &scenarios {

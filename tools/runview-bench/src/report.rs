@@ -392,8 +392,8 @@ fn method(out: &mut String, args: &Args) {
          ÷ 2.\n  \
          - pgbench latencies are per statement (from `--log`); runview's include the gRPC round \
          trip, hydration and, for lists, waiting for the slower store.\n  \
-         - GetWaitpoint and ListBatches have no pgbench column: their statements are not public \
-         in runview-store.\n\
+         - GetWaitpoint, ListBatches and ListWaitpoints have no pgbench column: their statements \
+         are not public in runview-store.\n\
          - **CPU.** /proc/<runview pid>/stat utime+stime before and after each run, ÷ OK calls. \
          Foreign CPU: busy ticks of /proc/stat minus runview's, every PostgreSQL process's (and \
          exited backends') and this process's with its children (pgbench); a run whose foreign CPU \

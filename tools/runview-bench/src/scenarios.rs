@@ -28,6 +28,7 @@ const GET_RUN: &str = "runview.v1.ReadService/GetRun";
 const LIST_RUNS: &str = "runview.v1.ReadService/ListRuns";
 const GET_WAITPOINT: &str = "runview.v1.ReadService/GetWaitpoint";
 const LIST_BATCHES: &str = "runview.v1.ReadService/ListBatches";
+const LIST_WAITPOINTS: &str = "runview.v1.ReadService/ListWaitpoints";
 const GET_BATCH: &str = "runview.v1.ReadService/GetBatch";
 
 /// The stores of a dataset, LEGACY first.
@@ -165,6 +166,31 @@ pub fn list_batches(dataset: &Dataset, run_counts: bool) -> Scenario {
                 "page_size": PAGE_SIZE,
                 "include_run_counts": run_counts,
             }),
+        },
+        pgbench: None,
+    }
+}
+
+/// The first page of tokens, or with `filtered` the pending ones with a tag: filters no index
+/// serves, so each store walks its tokens up to the scan budget.
+pub fn list_waitpoints(dataset: &Dataset, filtered: bool) -> Scenario {
+    let mut data = json!({
+        "environment_id": dataset.environment_id,
+        "page_size": PAGE_SIZE,
+    });
+    if filtered {
+        data["statuses"] = json!(["WAITPOINT_STATUS_WAITING"]);
+        data["tags"] = json!(["approval"]);
+    }
+    Scenario {
+        name: if filtered {
+            "ListWaitpoints (WAITING, tag)"
+        } else {
+            "ListWaitpoints"
+        },
+        call: Call {
+            method: LIST_WAITPOINTS,
+            data,
         },
         pgbench: None,
     }

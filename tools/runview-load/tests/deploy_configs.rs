@@ -7,7 +7,7 @@ use runview_load::config::{GhzConfig, LoadOptions};
 use runview_load::contract::{Method, descriptor_pool};
 use runview_load::request::Requests;
 
-const SCENARIOS: [&str; 8] = [
+const SCENARIOS: [&str; 10] = [
     "get-run-basic.json",
     "get-run-full.json",
     "list-runs.json",
@@ -15,6 +15,8 @@ const SCENARIOS: [&str; 8] = [
     "get-waitpoint.json",
     "list-batches.json",
     "list-batches-run-counts.json",
+    "list-waitpoints.json",
+    "list-waitpoints-filtered.json",
     "get-batch.json",
 ];
 

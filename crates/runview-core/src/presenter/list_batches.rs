@@ -8,13 +8,13 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::hydration::caller_environment;
-use super::paging::{ListPage, Paging, TimeFingerprint};
+use super::paging::{DEFAULT_LIST_PERIOD, ListPage, Paging, TimeFingerprint};
 use crate::batch::BatchRecord;
 use crate::control_plane::Environment;
 use crate::error::Result;
 use crate::filter::{BatchAttributes, BatchFilter, BatchListQuery};
 use crate::ids::{BatchId, EnvironmentId};
-use crate::page::{Keyset, TimeFilter};
+use crate::page::{Keyset, Scan, TimeFilter};
 use crate::page_token::{PageTokenSigner, TokenScope};
 use crate::ports::{ControlPlane, RunOpsStores};
 use crate::status::TaskRunStatus;
@@ -64,8 +64,8 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
             &self.signer,
             scope,
             query.page_token.as_deref(),
-            &query.time,
             query.page_size,
+            |now| query.time.resolve(now, DEFAULT_LIST_PERIOD),
         )?;
         let list = BatchListQuery {
             environment_id: query.environment_id.clone(),
@@ -112,7 +112,7 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
                 .collect()
         };
         Ok(BatchListPage {
-            page: paging.finish(items, |item| Keyset {
+            page: paging.finish(Scan::complete(items), |item| Keyset {
                 created_at: item.record.created_at,
                 id: item.record.id.as_str().to_owned(),
             }),

@@ -7,13 +7,13 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::hydration::caller_environment;
-use super::paging::{ListPage, Paging, TimeFingerprint};
+use super::paging::{DEFAULT_LIST_PERIOD, ListPage, Paging, TimeFingerprint};
 use crate::control_plane::Environment;
 use crate::error::{Error, Result};
 use crate::filter::{RunAttributes, RunFilter, RunListQuery};
 use crate::ids::{EnvironmentId, RunId};
 use crate::packet::Packet;
-use crate::page::{Keyset, TimeFilter};
+use crate::page::{Keyset, Scan, TimeFilter};
 use crate::page_token::{PageTokenSigner, TokenScope};
 use crate::ports::{ControlPlane, RunOpsStores};
 use crate::run::RunRecord;
@@ -88,8 +88,8 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
             &self.signer,
             scope,
             query.page_token.as_deref(),
-            &query.time,
             query.page_size,
+            |now| query.time.resolve(now, DEFAULT_LIST_PERIOD),
         )?;
         let statuses = stored_statuses(&query)?;
         let schedule_id = match &query.schedule_id {
@@ -99,7 +99,9 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
                 // An unknown schedule triggered no run: the page is empty, not an error.
                 None => {
                     return Ok(
-                        paging.finish(Vec::new(), |run: &RunListItem| key(&run.id, run.created_at))
+                        paging.finish(Scan::complete(Vec::new()), |run: &RunListItem| {
+                            key(&run.id, run.created_at)
+                        }),
                     );
                 }
             },
@@ -129,7 +131,7 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
                 .map(|row| list_item(row, query.api_version, &environment))
                 .collect()
         };
-        Ok(paging.finish(items, |run| key(&run.id, run.created_at)))
+        Ok(paging.finish(Scan::complete(items), |run| key(&run.id, run.created_at)))
     }
 
     async fn resolve_schedule(&self, friendly_id: &str) -> Result<Option<String>> {

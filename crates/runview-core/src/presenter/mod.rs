@@ -7,6 +7,7 @@ mod get_waitpoint;
 mod hydration;
 mod list_batches;
 mod list_runs;
+mod list_waitpoints;
 mod paging;
 
 pub use get_batch::{BatchDetail, BatchViewKind, GetBatch, GetBatchQuery};
@@ -14,4 +15,5 @@ pub use get_run::{GetRun, GetRunQuery, RelatedRunView, RunDetail, RunRelations, 
 pub use get_waitpoint::{GetWaitpoint, GetWaitpointQuery, WaitpointView};
 pub use list_batches::{BatchListItem, BatchListPage, ListBatches, ListBatchesQuery};
 pub use list_runs::{ListRuns, ListRunsQuery, RunListItem};
+pub use list_waitpoints::{ListWaitpoints, ListWaitpointsQuery, WaitpointListPage};
 pub use paging::{DEFAULT_LIST_PERIOD, ListPage};

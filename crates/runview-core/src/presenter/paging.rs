@@ -1,11 +1,11 @@
-//! What ListRuns and ListBatches share: turning a request's page token (or time filters) into the
-//! scan the stores run, and the rows they return into a page with signed neighbour tokens.
+//! What the lists share: turning a request's page token (or time filters) into the scan the stores
+//! run, and what they return into a page with signed neighbour tokens.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::page::{self, Keyset, PageRequest, TimeFilter, TimeWindow};
+use crate::page::{self, Keyset, PageRequest, Scan, TimeFilter, TimeWindow};
 use crate::page_token::{PagePosition, PageTokenSigner, TokenScope};
 
 /// The window lists default to when a request has no time filter at all.
@@ -31,13 +31,14 @@ pub struct ListPage<T> {
 
 impl<'a> Paging<'a> {
     /// A token carries the window its first page resolved, so later pages read the same window
-    /// however much time passed; without one, the time filters are resolved against now.
+    /// however much time passed; without one, `resolve_window` resolves the request's time
+    /// filters against now.
     pub fn start(
         signer: &'a PageTokenSigner,
         scope: TokenScope,
         page_token: Option<&str>,
-        time: &TimeFilter,
         page_size: usize,
+        resolve_window: impl FnOnce(DateTime<Utc>) -> Result<TimeWindow>,
     ) -> Result<Self> {
         let now = Utc::now();
         let (cursor, window) = match page_token {
@@ -45,7 +46,7 @@ impl<'a> Paging<'a> {
                 let position = signer.verify(token, &scope, now)?;
                 (Some(position.cursor), position.window)
             }
-            None => (None, time.resolve(now, DEFAULT_LIST_PERIOD)?),
+            None => (None, resolve_window(now)?),
         };
         Ok(Self {
             signer,
@@ -57,8 +58,8 @@ impl<'a> Paging<'a> {
         })
     }
 
-    pub fn finish<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> Keyset) -> ListPage<T> {
-        let page = page::assemble(rows, &self.request, self.page_size, key);
+    pub fn finish<T>(&self, scan: Scan<T>, key: impl Fn(&T) -> Keyset) -> ListPage<T> {
+        let page = page::assemble(scan, &self.request, self.page_size, key);
         let token = |keyset: Keyset, direction| {
             let position = PagePosition {
                 cursor: page::Cursor { keyset, direction },

@@ -13,4 +13,6 @@ mod read_pool;
 mod routing;
 mod support;
 mod upstream_rules;
+mod waitpoint_list;
+mod waitpoint_plans;
 mod waitpoints;

@@ -1,5 +1,6 @@
 //! "Waitpoint" fixtures, and the connections of waitpoints to the runs they blocked.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use runview_core::ids::Residency;
 use sqlx::PgPool;
 
@@ -9,7 +10,14 @@ use super::ENV;
 pub struct NewWaitpoint<'a> {
     pub id: &'a str,
     pub environment_id: &'a str,
+    /// "MANUAL" for a token.
+    pub waitpoint_type: &'a str,
     pub status: &'a str,
+    /// None: `approval-<id>`.
+    pub idempotency_key: Option<&'a str>,
+    pub user_provided_idempotency_key: bool,
+    pub inactive_idempotency_key: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
     pub output: Option<&'a str>,
     pub output_is_error: bool,
     /// None stores NULL, as the upstream does for a token created without tags.
@@ -20,7 +28,12 @@ pub fn waitpoint(id: &str) -> NewWaitpoint<'_> {
     NewWaitpoint {
         id,
         environment_id: ENV,
+        waitpoint_type: "MANUAL",
         status: "PENDING",
+        idempotency_key: None,
+        user_provided_idempotency_key: true,
+        inactive_idempotency_key: Some("old-approval"),
+        created_at: new_year(),
         output: None,
         output_is_error: false,
         tags: None,
@@ -28,8 +41,8 @@ pub fn waitpoint(id: &str) -> NewWaitpoint<'_> {
 }
 
 impl NewWaitpoint<'_> {
-    /// A MANUAL waitpoint (a token) with a user-provided idempotency key, a reset one and a
-    /// timeout, so that every column but the tags has something to read.
+    /// By default a MANUAL waitpoint (a token) with a user-provided idempotency key, a reset one
+    /// and a timeout, so that every column but the tags has something to read.
     pub async fn insert(&self, pool: &PgPool) {
         sqlx::query(
             r#"
@@ -40,10 +53,10 @@ impl NewWaitpoint<'_> {
                 "updatedAt"
             )
             VALUES (
-                $1, 'waitpoint_' || $1, 'MANUAL', $2::"WaitpointStatus", $3, 'proj_1',
-                'approval-' || $1, true, timestamp '2026-01-02', 'old-approval',
+                $1, 'waitpoint_' || $1, $7::"WaitpointType", $2::"WaitpointStatus", $3, 'proj_1',
+                coalesce($8, 'approval-' || $1), $9, timestamp '2026-01-02', $10,
                 timestamp '2026-01-01 01:00', CASE WHEN $2 = 'COMPLETED' THEN timestamp '2026-01-01 00:30' END,
-                $4, $5, $6, timestamp '2026-01-01', now()
+                $4, $5, $6, $11, now()
             )
             "#,
         )
@@ -53,6 +66,11 @@ impl NewWaitpoint<'_> {
         .bind(self.output)
         .bind(self.output_is_error)
         .bind(self.tags)
+        .bind(self.waitpoint_type)
+        .bind(self.idempotency_key)
+        .bind(self.user_provided_idempotency_key)
+        .bind(self.inactive_idempotency_key)
+        .bind(self.created_at.naive_utc())
         .execute(pool)
         .await
         .expect("insert a waitpoint");
@@ -76,4 +94,12 @@ pub async fn connect(pool: &PgPool, store: Residency, waitpoint_id: &str, run_id
         .execute(pool)
         .await
         .expect("connect a run to a waitpoint");
+}
+
+/// 2026-01-01 00:00 UTC, when fixture tokens are created unless a test says otherwise.
+pub fn new_year() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(2026, 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|at| at.and_utc())
+        .unwrap_or_default()
 }

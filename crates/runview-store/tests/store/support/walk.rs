@@ -1,18 +1,18 @@
 //! Reading a list page by page the way the presenter will: `PageRequest::for_page`, the stores'
 //! rows, `page::assemble`, and the neighbouring page's keyset as the next cursor.
 
-use runview_core::page::{Cursor, Direction, Keyset, PageRequest, assemble};
+use runview_core::page::{Cursor, Direction, Keyset, PageRequest, Scan, assemble};
 
 /// More pages than any test reads: a walk that goes on longer is stuck.
 const MAX_PAGES: usize = 500;
 
 /// Reads pages until `walk` ends, with page sizes from `sizes` in turn; `read(page, request)`
-/// answers with the stores' rows. Returns each page's size and items.
-pub async fn walk_to_end<T>(
+/// answers with the stores' rows (or scan). Returns each page's size and items.
+pub async fn walk_to_end<T, R: Into<Scan<T>>>(
     walk: &mut PageWalk,
     sizes: &[usize],
     key: impl Fn(&T) -> Keyset,
-    mut read: impl AsyncFnMut(usize, &PageRequest) -> Vec<T>,
+    mut read: impl AsyncFnMut(usize, &PageRequest) -> R,
 ) -> Vec<(usize, Vec<T>)> {
     let mut pages = Vec::new();
     let sizes = sizes.iter().copied().cycle().enumerate().take(MAX_PAGES);
@@ -61,12 +61,12 @@ impl PageWalk {
     /// The page the stores' `rows` for `request` make, newest first, and moves on.
     pub fn read<T>(
         &mut self,
-        rows: Vec<T>,
+        rows: impl Into<Scan<T>>,
         request: &PageRequest,
         size: usize,
         key: impl Fn(&T) -> Keyset,
     ) -> Vec<T> {
-        let page = assemble(rows, request, size, key);
+        let page = assemble(rows.into(), request, size, key);
         let direction = request.direction();
         let (onward, back) = match direction {
             Direction::Forward => (page.next, page.previous),
