@@ -105,7 +105,12 @@ impl Services {
         let signer = Arc::new(page_token_signer(&config.page_tokens));
         let read = ReadAdapter {
             get_run: GetRun::new(stores.clone(), resolver.clone(), config.children_limit),
-            list_runs: ListRuns::new(stores.clone(), resolver.clone(), signer.clone()),
+            list_runs: ListRuns::new(
+                stores.clone(),
+                resolver.clone(),
+                signer.clone(),
+                config.list_scan_budget,
+            ),
             get_waitpoint: GetWaitpoint::new(
                 stores.clone(),
                 resolver.clone(),
@@ -119,7 +124,12 @@ impl Services {
                 config.list_scan_budget,
             ),
             get_batch: GetBatch::new(stores.clone(), resolver.clone()),
-            list_batches: ListBatches::new(stores, resolver.clone(), signer),
+            list_batches: ListBatches::new(
+                stores,
+                resolver.clone(),
+                signer,
+                config.list_scan_budget,
+            ),
             request_timeout: config.request_timeout,
         };
         let auth = BearerAuth::new(&config.bearer_tokens()?);

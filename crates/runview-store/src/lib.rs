@@ -8,6 +8,7 @@ mod find_batch;
 mod find_run;
 mod keyset;
 mod list_runs;
+mod merge;
 mod run_row;
 mod schema;
 mod store;

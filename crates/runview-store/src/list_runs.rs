@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use runview_core::filter::RunListQuery;
+use runview_core::page::Scan;
 use runview_core::run::RunRecord;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
@@ -9,22 +10,25 @@ use runview_pg::map_error;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
-use crate::keyset::{Keyed, KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, any_of};
+use crate::merge::Keyed;
 use crate::run_row::{RunRow, run_columns};
 use crate::store::PgRunStore;
 
 /// Packet bodies and the error are not read: a list shows neither.
-const SELECT_RUNS: &str = concat!("SELECT", run_columns!(), "\nFROM \"TaskRun\" t");
+const RUN_COLUMNS: &str = run_columns!();
 
 /// Every filter is ANDed; `$` is the filter's value.
 fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
     let filter = &query.filter;
     let attributes = &filter.attributes;
     let mut statement = KeysetStatement::new(
-        SELECT_RUNS,
+        RUN_COLUMNS,
+        r#""TaskRun""#,
         &query.environment_id,
         filter.window,
         &query.page,
+        query.scan_budget,
     );
     let statuses: Vec<&str> = filter
         .statuses
@@ -64,22 +68,28 @@ fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
 
 /// The statement [`PgRunStore::list_runs`] sends for `query`, for plan checks. Its parameters are
 /// numbered in this order: environment, window start (when set), window end, cursor createdAt and
-/// id (when set), each filter that is set in the order `statement` above ANDs them, limit.
+/// id (when set), the scan budget (when a filter is set), each filter that is set in the order
+/// `statement` above ANDs them, limit.
 pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
 
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
-    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<ListedRun>> {
-        let mut lease = self.lease("list_runs").await?;
-        let rows = statement(query).fetch_rows(lease.connection()).await;
-        lease
-            .finish(rows)?
+    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Scan<ListedRun>> {
+        let scan = self
+            .scan_keyset("list_runs", statement(query), &query.page)
+            .await?;
+        let rows = scan
+            .rows
             .into_iter()
             .map(ListedRun::try_from)
             .collect::<Result<_, _>>()
-            .map_err(|error| map_error(self.dependency(), error))
+            .map_err(|error| map_error(self.dependency(), error))?;
+        Ok(Scan {
+            rows,
+            stopped_at: scan.stopped_at,
+        })
     }
 }
 
