@@ -31,6 +31,8 @@ pub(crate) struct KeysetStatement<'a> {
     columns: &'a str,
     walk: Walk<'a>,
     conditions: Vec<Condition<'a>>,
+    /// Whether a filtered statement walks at most the budget (else PostgreSQL picks the path).
+    budgeted: bool,
 }
 
 /// Renders one `AND …` condition with its value bound.
@@ -66,7 +68,40 @@ impl<'a> KeysetStatement<'a> {
                 scan_budget,
             },
             conditions: Vec::new(),
+            budgeted: true,
         }
+    }
+
+    /// The same statement without the walk's limit, for conditions an index serves, once
+    /// [`KeysetStatement::count_up_to`] has shown they match few rows.
+    pub(crate) fn unbudgeted(mut self) -> Self {
+        self.budgeted = false;
+        self
+    }
+
+    /// How many rows of the window beyond the cursor pass the conditions, counting no further
+    /// than `most`.
+    pub(crate) async fn count_up_to(
+        self,
+        most: usize,
+        connection: &mut PgConnection,
+    ) -> Result<usize, sqlx::Error> {
+        let mut builder = QueryBuilder::new("SELECT count(*) FROM (\nSELECT 1 FROM ");
+        builder.push(self.walk.table).push(" t");
+        self.walk.push_range(&mut builder);
+        for condition in self.conditions {
+            condition(&mut builder);
+        }
+        builder
+            .push("\nLIMIT ")
+            .push_bind(limit(most))
+            .push("\n) matching");
+        let count: i64 = builder
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(connection)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
     /// Adds `AND <condition>` when there is a `value`; `$` in `condition` stands for it.
@@ -102,7 +137,10 @@ impl<'a> KeysetStatement<'a> {
     /// range. A filtered statement is planned with its values every time instead (an unnamed
     /// statement): a generic plan cannot know whether a tag, a task or a schedule matches a few
     /// runs or most of them.
-    async fn fetch_rows(self, connection: &mut PgConnection) -> Result<Vec<PgRow>, sqlx::Error> {
+    pub(crate) async fn fetch_rows(
+        self,
+        connection: &mut PgConnection,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
         let persistent = !self.is_filtered();
         self.build()
             .build()
@@ -121,12 +159,16 @@ impl<'a> KeysetStatement<'a> {
             columns,
             walk,
             conditions,
+            budgeted,
         } = self;
         let mut builder = QueryBuilder::new("SELECT");
         builder.push(columns).push("\nFROM ");
-        if conditions.is_empty() {
+        if conditions.is_empty() || !budgeted {
             builder.push(walk.table).push(" t");
             walk.push_range(&mut builder);
+            for condition in conditions {
+                condition(&mut builder);
+            }
         } else {
             builder.push("(\n    SELECT * FROM ").push(walk.table);
             walk.push_range(&mut builder);

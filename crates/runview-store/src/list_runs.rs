@@ -18,10 +18,25 @@ use crate::store::PgRunStore;
 /// Packet bodies and the error are not read: a list shows neither.
 const RUN_COLUMNS: &str = run_columns!();
 
-/// Every filter is ANDed; `$` is the filter's value.
+/// Which of a query's filters a statement applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filters {
+    All,
+    /// Those an upstream index serves from the environment: task identifiers (the unique
+    /// ("runtimeEnvironmentId", "taskIdentifier", "idempotencyKey")), tags (the GIN on "runTags")
+    /// and the batch (("runtimeEnvironmentId", "batchId")).
+    Indexed,
+}
+
 fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
+    statement_with(query, Filters::All)
+}
+
+/// Every filter is ANDed; `$` is the filter's value.
+fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_> {
     let filter = &query.filter;
     let attributes = &filter.attributes;
+    let all = filters == Filters::All;
     let mut statement = KeysetStatement::new(
         RUN_COLUMNS,
         r#""TaskRun""#,
@@ -36,32 +51,44 @@ fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
         .copied()
         .map(TaskRunStatus::as_str)
         .collect();
-    statement.and(r#"t.status = ANY($::"TaskRunStatus"[])"#, any_of(statuses));
+    statement.and(
+        r#"t.status = ANY($::"TaskRunStatus"[])"#,
+        any_of(statuses).filter(|_| all),
+    );
     statement.and(
         r#"t."taskIdentifier" = ANY($)"#,
         any_of(&attributes.task_identifiers),
     );
-    statement.and(r#"t."taskVersion" = ANY($)"#, any_of(&attributes.versions));
+    statement.and(
+        r#"t."taskVersion" = ANY($)"#,
+        any_of(&attributes.versions).filter(|_| all),
+    );
     statement.and(r#"t."runTags" && $"#, any_of(&attributes.tags));
     statement.and(
         r#"t."batchId" = $"#,
         attributes.batch_id.as_ref().map(|id| id.as_str()),
     );
-    statement.and(r#"t."scheduleId" = $"#, filter.schedule_id.as_deref());
-    statement.and(r#"t."isTest" = $"#, attributes.is_test);
-    statement.and(r#"t.queue = ANY($)"#, any_of(&attributes.queues));
+    statement.and(
+        r#"t."scheduleId" = $"#,
+        filter.schedule_id.as_deref().filter(|_| all),
+    );
+    statement.and(r#"t."isTest" = $"#, attributes.is_test.filter(|_| all));
+    statement.and(
+        r#"t.queue = ANY($)"#,
+        any_of(&attributes.queues).filter(|_| all),
+    );
     // The region a run displays: its own when set, else its worker queue without the suffix.
     statement.and(
         r#"CASE WHEN t.region <> '' THEN t.region ELSE split_part(t."masterQueue", ':', 1) END = ANY($)"#,
-        any_of(&attributes.regions),
+        any_of(&attributes.regions).filter(|_| all),
     );
     statement.and(
         r#"t."machinePreset" = ANY($)"#,
-        any_of(&attributes.machines),
+        any_of(&attributes.machines).filter(|_| all),
     );
     statement.and(
         r#"$ = ANY(t."bulkActionGroupIds")"#,
-        attributes.bulk_action_id.as_deref(),
+        attributes.bulk_action_id.as_deref().filter(|_| all),
     );
     statement
 }
@@ -77,9 +104,14 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
     pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Scan<ListedRun>> {
-        let scan = self
+        let mut scan = self
             .scan_keyset("list_runs", statement(query), &query.page)
             .await?;
+        if scan.stopped_at.is_some()
+            && let Some(rows) = self.page_through_an_index(query).await?
+        {
+            scan = Scan::complete(rows);
+        }
         let rows = scan
             .rows
             .into_iter()
@@ -90,6 +122,33 @@ impl PgRunStore {
             rows,
             stopped_at: scan.stopped_at,
         })
+    }
+}
+
+impl PgRunStore {
+    /// A walk that stopped early may have been looking for a rare value an index serves (a
+    /// tag, a task, a batch): when those filters match at most the budget's worth of runs beyond
+    /// the cursor, the whole page is read through that index instead, so a rare value still
+    /// fills its page in one call. PostgreSQL picks the index for such a value by itself: the
+    /// count proved it is rare here, and both statements read at most the budget.
+    async fn page_through_an_index(&self, query: &RunListQuery) -> Result<Option<Vec<PgRow>>> {
+        let indexed = statement_with(query, Filters::Indexed);
+        if !indexed.is_filtered() {
+            return Ok(None);
+        }
+        let mut lease = self.lease("list_runs_indexed").await?;
+        let rows = async {
+            let matching = indexed
+                .count_up_to(query.scan_budget + 1, lease.connection())
+                .await?;
+            if matching > query.scan_budget {
+                return Ok(None);
+            }
+            let page = statement(query).unbudgeted();
+            page.fetch_rows(lease.connection()).await.map(Some)
+        }
+        .await;
+        lease.finish(rows)
     }
 }
 

@@ -186,3 +186,66 @@ async fn an_unfiltered_page_is_never_cut_by_the_budget() {
     assert_eq!(scan.rows.len(), 26);
     assert_eq!(scan.stopped_at, None);
 }
+
+#[tokio::test]
+async fn a_rare_tag_fills_its_page_in_one_call_through_the_tag_index() {
+    let split = split().await;
+    let mut tagged = Vec::new();
+    for n in 1..=60u8 {
+        let (id, store) = if n % 2 == 0 {
+            (runops_id(n), Residency::New)
+        } else {
+            (cuid(n), Residency::Legacy)
+        };
+        // Every run has a tag; "rare" is on four of them, "common" on most.
+        let tags: &[&str] = match n {
+            5 | 6 | 33 | 51 => &["rare", "common"],
+            _ if n % 10 == 0 => &["other"],
+            _ => &["common"],
+        };
+        NewRun {
+            tags,
+            created_second: i32::from(n),
+            ..run(&id)
+        }
+        .insert(split.pool(store))
+        .await;
+        if tags.contains(&"rare") {
+            tagged.push(id);
+        }
+    }
+    tagged.reverse();
+    let by_tag = |tag: &str| {
+        let mut query = runs_query(no_run_filter(), 10);
+        query.filter.attributes.tags = vec![tag.to_owned()];
+        query.filter.statuses = vec![TaskRunStatus::Executing];
+        query.scan_budget = 4;
+        query
+    };
+    let rare = split
+        .topology
+        .list_runs(&by_tag("rare"))
+        .await
+        .expect("answers");
+    let ids: Vec<String> = rare
+        .rows
+        .iter()
+        .map(|run| run.id.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        ids, tagged,
+        "all four in one call, though each walk read four runs"
+    );
+    assert_eq!(rare.stopped_at, None);
+    // A tag on more runs than the budget is not read through the index: the walk's page stands.
+    let other = split
+        .topology
+        .list_runs(&by_tag("other"))
+        .await
+        .expect("answers");
+    assert!(
+        other.stopped_at.is_some() && other.rows.len() < 6,
+        "{:?}",
+        other.rows.len()
+    );
+}
