@@ -11,6 +11,7 @@ mod health;
 mod list_batches;
 mod list_runs;
 mod list_waitpoints;
+mod observability;
 mod proxy;
 mod real_schema;
 mod tls;

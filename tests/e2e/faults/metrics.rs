@@ -28,7 +28,7 @@ fn with_password(url: &str) -> (String, String) {
 }
 
 /// `GET /metrics` over a plain HTTP/1.1 connection; the body.
-pub(super) async fn scrape(addr: std::net::SocketAddr) -> String {
+pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr)
         .await
         .expect("the metrics port accepts");

@@ -5,8 +5,9 @@ mod auth;
 mod control_plane;
 mod hostile;
 mod invalidation;
+mod listener;
 mod load;
-mod metrics;
+pub(crate) mod metrics;
 mod shutdown;
 mod store_outage;
 
