@@ -50,6 +50,9 @@ impl BatchStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchRecord {
     pub id: BatchId,
+    /// As stored (`batch_…`): the oldest batches have one that is not their internal id with a
+    /// prefix, and callers know a batch by it.
+    pub friendly_id: String,
     pub environment_id: String,
     pub status: BatchStatus,
     pub run_count: i32,
@@ -82,8 +85,6 @@ pub struct BatchLookup {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchDetailRecord {
     pub summary: BatchRecord,
-    /// As stored (`batch_…`).
-    pub friendly_id: String,
     pub idempotency_key: Option<String>,
     pub processing_started_at: Option<DateTime<Utc>>,
     pub processing_completed_at: Option<DateTime<Utc>>,
@@ -140,6 +141,7 @@ mod tests {
         let now = Utc::now();
         let mut batch = BatchRecord {
             id: BatchId::from_stored("cbatch"),
+            friendly_id: "batch_cbatch".into(),
             environment_id: "env".into(),
             status: BatchStatus::Processing,
             run_count: 2,

@@ -58,7 +58,6 @@ WHERE b."friendlyId" = 'batch_' || $1 AND b."runtimeEnvironmentId" = $2
 struct BatchDetailRow {
     #[sqlx(flatten)]
     summary: BatchRow,
-    friendly_id: String,
     idempotency_key: Option<String>,
     /// NULL on some older rows, and whenever not asked for.
     run_ids: Option<Vec<String>>,
@@ -101,7 +100,6 @@ impl TryFrom<BatchDetailRow> for BatchDetailRecord {
             .collect();
         Ok(Self {
             summary: BatchRecord::try_from(row.summary)?,
-            friendly_id: row.friendly_id,
             idempotency_key: row.idempotency_key,
             processing_started_at: row.processing_started_at.map(|at| at.and_utc()),
             processing_completed_at: row.processing_completed_at.map(|at| at.and_utc()),

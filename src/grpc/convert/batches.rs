@@ -68,12 +68,12 @@ fn batch_summary(item: BatchListItem) -> pb::BatchSummary {
         run_counts,
     } = item;
     pb::BatchSummary {
-        id: record.id.friendly(),
         status: proto_batch_status(record.status) as i32,
         created_at: Some(timestamp(record.created_at)),
         updated_at: Some(timestamp(record.updated_at)),
         has_finished: record.status.has_finished(),
         finished_at: record.finished_at().map(timestamp),
+        id: record.friendly_id,
         run_count: record.run_count,
         batch_version: record.batch_version,
         environment: Some(batch_environment(&environment)),

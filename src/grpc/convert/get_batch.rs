@@ -37,7 +37,7 @@ impl From<BatchDetail> for pb::Batch {
         } = detail;
         let summary = &record.summary;
         Self {
-            id: record.friendly_id,
+            id: summary.friendly_id.clone(),
             status: proto_batch_status(summary.status) as i32,
             idempotency_key: record.idempotency_key,
             created_at: Some(timestamp(summary.created_at)),
@@ -154,6 +154,7 @@ mod tests {
         BatchDetailRecord {
             summary: BatchRecord {
                 id: BatchId::from_stored(BODY),
+                friendly_id: format!("batch_{BODY}"),
                 environment_id: "cm0env0000000000000000001".into(),
                 status: BatchStatus::Processing,
                 run_count: 3,
@@ -162,7 +163,6 @@ mod tests {
                 updated_at: at,
                 completed_at: None,
             },
-            friendly_id: format!("batch_{BODY}"),
             idempotency_key: None,
             processing_started_at: None,
             processing_completed_at: None,

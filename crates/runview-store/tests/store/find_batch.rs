@@ -55,7 +55,7 @@ async fn batches_are_found_in_either_store_with_every_column() {
 
     let legacy = found(&split.topology, &lookup(&in_legacy, true)).await;
     let legacy = legacy.expect("found in LEGACY");
-    assert_eq!(legacy.friendly_id, format!("batch_{in_legacy}"));
+    assert_eq!(legacy.summary.friendly_id, format!("batch_{in_legacy}"));
     assert_eq!(legacy.summary.status, BatchStatus::PartialFailed);
     assert_eq!(legacy.summary.run_count, 3);
     assert_eq!(legacy.summary.completed_at, Some(created_at(120)));
@@ -145,7 +145,7 @@ async fn an_old_batch_is_found_by_its_friendly_id_not_its_internal_id() {
     .insert(split.legacy.pool())
     .await;
     let batch = found(&split.topology, &lookup(nanoid, false)).await;
-    assert_eq!(batch.map(|batch| batch.friendly_id), Some(friendly));
+    assert_eq!(batch.map(|batch| batch.summary.friendly_id), Some(friendly));
     assert_eq!(found(&split.topology, &lookup(&id, false)).await, None);
 }
 
