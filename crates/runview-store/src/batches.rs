@@ -8,6 +8,7 @@ use runview_core::ids::{BatchId, EnvironmentId};
 use runview_core::ports::BatchRunCounts;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
+use runview_pg::Statement;
 
 use crate::keyset::{Keyed, KeysetStatement, any_of};
 use crate::store::PgRunStore;
@@ -108,17 +109,35 @@ struct BatchRunCountRow {
     runs: i64,
 }
 
+const LIST_BATCHES: Statement = Statement {
+    name: "list_batches",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun",
+};
+
+const HAS_ANY_BATCHES: Statement = Statement {
+    name: "has_any_batches",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun",
+};
+
+const COUNT_BATCH_RUNS: Statement = Statement {
+    name: "count_batch_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+
 impl PgRunStore {
     /// One keyset page of the environment's batches in this store, in scan order.
     pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {
-        let mut lease = self.lease("list_batches").await?;
+        let mut lease = self.lease(&LIST_BATCHES).await?;
         let rows = statement(query).fetch_all(lease.connection()).await;
         let rows: Vec<BatchRow> = lease.finish(rows)?;
         rows.into_iter().map(BatchRecord::try_from).collect()
     }
 
     pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {
-        let mut lease = self.lease("has_any_batches").await?;
+        let mut lease = self.lease(&HAS_ANY_BATCHES).await?;
         let any = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
             .bind(environment_id.as_str())
             .fetch_one(lease.connection())
@@ -133,7 +152,7 @@ impl PgRunStore {
         batch_ids: &[BatchId],
     ) -> Result<BatchRunCounts> {
         let ids: Vec<&str> = batch_ids.iter().map(BatchId::as_str).collect();
-        let mut lease = self.lease("count_batch_runs").await?;
+        let mut lease = self.lease(&COUNT_BATCH_RUNS).await?;
         let rows = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
             .bind(environment_id.as_str())
             .bind(ids)

@@ -5,7 +5,7 @@ use runview_core::filter::RunListQuery;
 use runview_core::run::RunRecord;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
-use runview_pg::map_error;
+use runview_pg::{Statement, map_error};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
@@ -69,10 +69,16 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
 
+const LIST_RUNS: Statement = Statement {
+    name: "list_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
     pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<ListedRun>> {
-        let mut lease = self.lease("list_runs").await?;
+        let mut lease = self.lease(&LIST_RUNS).await?;
         let rows = statement(query).fetch_rows(lease.connection()).await;
         lease
             .finish(rows)?
