@@ -1,4 +1,5 @@
-//! The ReadService adapter: span, proto → query, presenter, view → proto. No rules live here.
+//! The ReadService adapter: proto → query, presenter, view → proto. No rules live here; the
+//! RPC's span is the edge's.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,7 +14,6 @@ use super::deadline::Deadline;
 use super::panics;
 use super::status::to_status;
 use crate::proto as pb;
-use crate::telemetry;
 
 /// The presenters over the concrete stores and resolver. The concurrency limit and the count of
 /// outcomes are the edge's (see `Edge`), which sees requests before their bodies are decoded.
@@ -39,7 +39,6 @@ impl ReadAdapter {
         F: Future<Output = Result<V, Error>>,
         R: From<V>,
     {
-        telemetry::adopt_remote_parent(request.metadata());
         let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
         let answer = panics::contain(async move {
             let query = Q::try_from(request.into_inner())?;
@@ -55,7 +54,6 @@ impl ReadAdapter {
 
 #[tonic::async_trait]
 impl pb::read_service_server::ReadService for ReadAdapter {
-    #[tracing::instrument(name = "GetRun", skip_all)]
     async fn get_run(
         &self,
         request: Request<pb::GetRunRequest>,
@@ -64,7 +62,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListRuns", skip_all)]
     async fn list_runs(
         &self,
         request: Request<pb::ListRunsRequest>,
@@ -73,7 +70,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "GetWaitpoint", skip_all)]
     async fn get_waitpoint(
         &self,
         request: Request<pb::GetWaitpointRequest>,
@@ -82,7 +78,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListBatches", skip_all)]
     async fn list_batches(
         &self,
         request: Request<pb::ListBatchesRequest>,
@@ -91,7 +86,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListWaitpoints", skip_all)]
     async fn list_waitpoints(
         &self,
         request: Request<pb::ListWaitpointsRequest>,
@@ -100,7 +94,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "GetBatch", skip_all)]
     async fn get_batch(
         &self,
         _request: Request<pb::GetBatchRequest>,

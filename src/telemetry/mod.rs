@@ -1,7 +1,9 @@
-//! Logs and traces. Logs are pretty for a person at a terminal and JSON lines in production.
-//! Traces are exported over OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the standard
-//! `OTEL_*` variables configure the exporter); W3C trace context is taken from request metadata
-//! either way, so a caller's trace id reaches the logs.
+//! Logs and traces. Logs are pretty for a person at a terminal and JSON lines in production;
+//! `RUST_LOG` filters them. Traces are exported over OTLP/gRPC when an OTLP endpoint is set
+//! (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); the SDK reads the other
+//! standard `OTEL_*` variables itself, the sampler (`OTEL_TRACES_SAMPLER`,
+//! `OTEL_TRACES_SAMPLER_ARG`) included. W3C trace context is taken from request headers either
+//! way, so a caller's trace id reaches the logs.
 
 use std::io::IsTerminal;
 
@@ -9,13 +11,16 @@ use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tonic::metadata::MetadataMap;
+use tonic::Code;
+use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
+
+mod filter;
 
 const SERVICE_NAME: &str = "runview";
 
@@ -35,12 +40,17 @@ impl Drop for TelemetryGuard {
 /// Installs the global subscriber; `RUST_LOG` filters (default `info`).
 pub fn init(format: LogFormat) -> TelemetryGuard {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let provider = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").and_then(|_| otlp_provider());
+    let provider = ENDPOINT_VARIABLES
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+        .then(otlp_provider)
+        .flatten();
     let otel_layer = provider
         .as_ref()
         .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE_NAME)));
-    let filter = EnvFilter::try_from_default_env()
+    let logs = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
+    let filter = filter::Filter::new(logs, provider.is_some());
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
@@ -62,6 +72,12 @@ pub fn init(format: LogFormat) -> TelemetryGuard {
     crate::grpc::install_panic_hook();
     TelemetryGuard { provider }
 }
+
+/// Either turns export on; the exporter reads them itself.
+const ENDPOINT_VARIABLES: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+];
 
 fn otlp_provider() -> Option<SdkTracerProvider> {
     let exporter = match opentelemetry_otlp::SpanExporter::builder()
@@ -85,28 +101,58 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
     )
 }
 
-/// Makes the current span a child of the caller's span (W3C `traceparent` metadata).
-pub fn adopt_remote_parent(metadata: &MetadataMap) {
+/// The span of one RPC, a child of the caller's span when the request carries W3C `traceparent`
+/// headers. The parent is set before the span is first entered: tracing-opentelemetry starts the
+/// OpenTelemetry span then, and its parent cannot change afterwards.
+pub fn rpc_span(
+    service: &'static str,
+    method: &'static str,
+    headers: &http::HeaderMap,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "rpc",
+        otel.name = %format_args!("{service}/{method}"),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = Empty,
+    );
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&MetadataExtractor(metadata))
+        propagator.extract(&HeaderExtractor(headers))
     });
-    let _ = tracing::Span::current().set_parent(parent);
+    // Fails only when traces are off: then there is no parent to keep.
+    let _ = span.set_parent(parent);
+    span
 }
 
-struct MetadataExtractor<'a>(&'a MetadataMap);
+/// Records how an RPC ended; the codes that say the server failed mark its span as an error
+/// (OpenTelemetry's gRPC conventions), the others are the caller's business.
+pub fn record_rpc_code(span: &tracing::Span, code: Code) {
+    span.record("rpc.grpc.status_code", code as i64);
+    let server_error = matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    );
+    if server_error {
+        span.record("otel.status_code", "ERROR");
+    }
+}
 
-impl Extractor for MetadataExtractor<'_> {
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).and_then(|value| value.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.0
-            .keys()
-            .filter_map(|key| match key {
-                tonic::metadata::KeyRef::Ascii(key) => Some(key.as_str()),
-                tonic::metadata::KeyRef::Binary(_) => None,
-            })
-            .collect()
+        self.0.keys().map(http::HeaderName::as_str).collect()
     }
 }
