@@ -99,6 +99,11 @@ pub struct Config {
     /// The longest a request may run when its caller set no shorter deadline.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long before the caller's deadline work stops and DEADLINE_EXCEEDED is answered (at
+    /// most a tenth of the caller's budget), so the answer reaches the caller before its own
+    /// timer fires.
+    #[serde(with = "humantime_serde")]
+    pub deadline_margin: Duration,
     #[serde(with = "humantime_serde")]
     pub http2_keepalive_interval: Duration,
     #[serde(with = "humantime_serde")]
@@ -201,6 +206,7 @@ impl Default for Config {
             max_concurrent_invalidations: 8,
             max_request_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            deadline_margin: Duration::from_millis(50),
             http2_keepalive_interval: Duration::from_secs(30),
             http2_keepalive_timeout: Duration::from_secs(10),
             tcp_keepalive: Duration::from_secs(60),

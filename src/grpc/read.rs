@@ -25,6 +25,8 @@ pub struct ReadAdapter {
     pub list_waitpoints: ListWaitpoints<RunOpsTopology, ControlPlaneResolver>,
     /// The longest any request may run, whatever deadline its caller set.
     pub request_timeout: Duration,
+    /// How long before the caller's deadline work stops and DEADLINE_EXCEEDED is answered.
+    pub deadline_margin: Duration,
 }
 
 impl ReadAdapter {
@@ -39,7 +41,11 @@ impl ReadAdapter {
         F: Future<Output = Result<V, Error>>,
         R: From<V>,
     {
-        let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
+        let deadline = Deadline::from_metadata(
+            request.metadata(),
+            self.request_timeout,
+            self.deadline_margin,
+        );
         let answer = panics::contain(async move {
             let query = Q::try_from(request.into_inner())?;
             present(query).await

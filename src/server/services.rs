@@ -118,6 +118,7 @@ impl Services {
             ),
             list_batches: ListBatches::new(stores, resolver.clone(), signer),
             request_timeout: config.request_timeout,
+            deadline_margin: config.deadline_margin,
         };
         let auth = BearerAuth::new(&config.bearer_tokens()?);
         if auth.is_none() {

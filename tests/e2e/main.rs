@@ -10,6 +10,7 @@ mod health;
 mod list_batches;
 mod list_runs;
 mod list_waitpoints;
+mod node;
 mod otlp;
 mod process;
 mod proxy;

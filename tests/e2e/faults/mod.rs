@@ -3,6 +3,7 @@
 
 mod auth;
 mod control_plane;
+mod deadline;
 mod hostile;
 mod invalidation;
 mod load;
