@@ -5,6 +5,7 @@
 
 mod listeners;
 mod readiness;
+mod secrets;
 mod serve;
 mod services;
 mod transport;

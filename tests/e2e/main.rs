@@ -15,5 +15,6 @@ mod otlp;
 mod process;
 mod proxy;
 mod real_schema;
+mod rotation;
 mod tls;
 mod traces;

@@ -10,13 +10,12 @@ use runview::proto::GetRunRequest;
 use runview::proto::read_service_client::ReadServiceClient;
 
 use crate::faults::{bounded, eventually, get_run};
-use crate::harness::{SeededDatabases, channel};
+use crate::harness::{SeededDatabases, channel, with_password};
 use crate::otlp::{Exported, Receiver, attribute, text};
 use crate::process::ServerProcess;
 
 const TOKEN: &str = "trace-test-bearer-token";
 const PAGE_TOKEN_SECRET: &str = "trace-test-page-token-secret";
-const DATABASE_PASSWORD: &str = "trace-test-database-password";
 
 /// The caller's trace and span, as its `traceparent` names them (sampled).
 struct Caller {
@@ -32,17 +31,6 @@ const SECOND: Caller = Caller {
     trace_id: "5cf92f3577b34da6a3ce929d0e0e4737",
     span_id: "01f067aa0ba902b8",
 };
-
-/// A URL with a password, which trust authentication ignores: a secret to look for in traces.
-fn with_password(url: &str) -> String {
-    let secret = url.replacen(
-        "postgres://postgres@",
-        &format!("postgres://postgres:{DATABASE_PASSWORD}@"),
-        1,
-    );
-    assert_ne!(secret, url, "the test database URL names the postgres user");
-    secret
-}
 
 async fn call(
     client: &mut ReadServiceClient<tonic::transport::Channel>,
@@ -65,9 +53,9 @@ async fn a_call_is_exported_as_a_tree_under_the_callers_span_down_to_each_statem
     bounded(async {
         let databases = SeededDatabases::create().await;
         let receiver = Receiver::start().await;
-        let control_plane_url = with_password(databases.control_plane.url());
-        let legacy_url = with_password(databases.legacy.url());
-        let new_url = with_password(databases.new.url());
+        let (control_plane_url, password) = with_password(databases.control_plane.url());
+        let (legacy_url, _) = with_password(databases.legacy.url());
+        let (new_url, _) = with_password(databases.new.url());
         let server = ServerProcess::start(&[
             ("RUNVIEW_CONTROL_PLANE_DATABASE_URL", &control_plane_url),
             ("RUNVIEW_LEGACY_DATABASE_URL", &legacy_url),
@@ -175,7 +163,7 @@ async fn a_call_is_exported_as_a_tree_under_the_callers_span_down_to_each_statem
             )
             .collect();
         let never = [
-            DATABASE_PASSWORD,
+            password.as_str(),
             TOKEN,
             PAGE_TOKEN_SECRET,
             &demo.new_run_id,
@@ -191,7 +179,7 @@ async fn a_call_is_exported_as_a_tree_under_the_callers_span_down_to_each_statem
             }
         }
         for line in server.logs() {
-            for secret in [DATABASE_PASSWORD, TOKEN, PAGE_TOKEN_SECRET] {
+            for secret in [password.as_str(), TOKEN, PAGE_TOKEN_SECRET] {
                 assert!(
                     !line.contains(secret),
                     "`{secret}` in the log line `{line}`"

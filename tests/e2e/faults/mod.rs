@@ -7,7 +7,7 @@ mod deadline;
 mod hostile;
 mod invalidation;
 mod load;
-mod metrics;
+pub mod metrics;
 mod shutdown;
 mod store_outage;
 
