@@ -90,9 +90,19 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
             return None;
         }
     };
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(SERVICE_NAME)
-        .build();
+    // `OTEL_SERVICE_NAME` (or `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) names the service
+    // when set; the SDK's stand-in otherwise says nothing, so runview names itself.
+    let detected = opentelemetry_sdk::Resource::builder().build();
+    let unnamed = detected
+        .get(&opentelemetry::Key::from_static_str("service.name"))
+        .is_none_or(|name| name.as_str().starts_with("unknown_service"));
+    let resource = if unnamed {
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(SERVICE_NAME)
+            .build()
+    } else {
+        detected
+    };
     Some(
         SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
