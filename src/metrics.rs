@@ -1,6 +1,6 @@
 //! Prometheus metrics on their own port. Libraries record through the `metrics` facade; this
 //! module installs the one process-wide recorder, serves `/metrics`, and records what only the
-//! edge sees: requests by method and code, and connection pools.
+//! edge sees: requests by method and code, connection pools and readiness.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -59,6 +59,11 @@ pub fn record_request(method: &'static str, code: Code, elapsed: Duration) {
     metrics::counter!("runview_requests_total", "method" => method, "code" => code).increment(1);
     metrics::histogram!("runview_request_duration_seconds", "method" => method, "code" => code)
         .record(elapsed.as_secs_f64());
+}
+
+/// Whether readiness reports SERVING: a probe's verdict, kept where alerts can see it.
+pub fn record_readiness(serving: bool) {
+    metrics::gauge!("runview_ready").set(if serving { 1.0 } else { 0.0 });
 }
 
 /// A pool whose state is sampled.

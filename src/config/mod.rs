@@ -77,9 +77,9 @@ pub struct Config {
     pub cache_stale_if_error: Duration,
     /// Children returned with a run; more are flagged `children_truncated`.
     pub children_limit: u32,
-    /// The most rows one list call walks in each store beyond what an index selects, for filters
-    /// no index serves (ListWaitpoints' tags, idempotency key and statuses); a walk that reaches
-    /// it ends the page early with a token that resumes where it stopped.
+    /// The most rows one filtered list call walks in each store; a walk that reaches it ends the
+    /// page early with a token that resumes where it stopped, so no filter value, however rare,
+    /// makes a call walk an environment's whole window.
     pub list_scan_budget: usize,
     /// How long in-flight requests may finish after SIGTERM before the process exits anyway.
     #[serde(with = "humantime_serde")]
@@ -205,7 +205,7 @@ impl Default for Config {
             cache_max_entries: 100_000,
             cache_stale_if_error: Duration::from_secs(300),
             children_limit: 100,
-            list_scan_budget: 10_000,
+            list_scan_budget: runview_core::page::DEFAULT_SCAN_BUDGET,
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,

@@ -2,10 +2,12 @@
 //! consecutive failed checks and SERVING again only after consecutive successes, so one slow
 //! check never flaps a pod out of its Service. Each database has its own failure threshold: the
 //! control plane's outlasts the stale-if-error window, since cached entries keep answering until
-//! then. Liveness never looks at a database.
+//! then. Readiness also waits for the invalidation listener: a cache this replica cannot
+//! invalidate is a stale cache (see [`ListenerWatch`]). Liveness never looks at a database.
 
 use std::time::Duration;
 
+use runview_controlplane::ListenerWatch;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -61,6 +63,7 @@ impl Hysteresis {
 pub async fn set(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status(READINESS, status).await;
     reporter.set_service_status("", status).await;
+    crate::metrics::record_readiness(status == ServingStatus::Serving);
 }
 
 /// One database readiness depends on.
@@ -77,9 +80,11 @@ pub fn checks_spanning(window: Duration, interval: Duration, minimum: u32) -> u3
     u32::try_from(checks).unwrap_or(u32::MAX).max(minimum)
 }
 
+/// Checks the databases every `interval`, and follows the invalidation listener as it changes.
 pub fn watch(
     reporter: HealthReporter,
     dependencies: Vec<Dependency>,
+    mut listener: ListenerWatch,
     interval: Duration,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
@@ -88,23 +93,34 @@ pub fn watch(
             .iter()
             .map(|dependency| Hysteresis::new(dependency.failure_threshold))
             .collect();
+        let mut databases_serving = false;
+        let mut heard = false;
         let mut ticks = tokio::time::interval(interval);
         loop {
             tokio::select! {
-                _ = ticks.tick() => {}
+                _ = ticks.tick() => {
+                    let answers = futures::future::join_all(dependencies.iter().map(answers)).await;
+                    databases_serving = states
+                        .iter_mut()
+                        .zip(answers)
+                        .fold(true, |serving, (state, answered)| {
+                            state.observe(answered) && serving
+                        });
+                }
+                () = listener.changed() => {}
                 () = shutdown.cancelled() => return,
             }
-            let answers = futures::future::join_all(dependencies.iter().map(answers)).await;
-            let serving = states
-                .iter_mut()
-                .zip(answers)
-                .fold(true, |serving, (state, answered)| {
-                    state.observe(answered) && serving
-                });
             if shutdown.is_cancelled() {
                 return;
             }
-            let status = if serving {
+            let trusted = listener.trusted();
+            if heard && !trusted {
+                tracing::warn!(
+                    "readiness check failed: cache invalidations have not been heard for the cache TTL"
+                );
+            }
+            heard = trusted;
+            let status = if databases_serving && trusted {
                 ServingStatus::Serving
             } else {
                 ServingStatus::NotServing

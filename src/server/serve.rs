@@ -1,7 +1,7 @@
-//! Serving until stopped. Readiness starts NOT_SERVING and follows the databases from then on. On
-//! shutdown it turns NOT_SERVING at once, the listeners keep accepting for `shutdown_delay` so
-//! load balancers stop picking this replica, then stop accepting, and in-flight requests have
-//! `shutdown_timeout` to finish.
+//! Serving until stopped. Readiness starts NOT_SERVING and follows the databases and the
+//! invalidation listener from then on. On shutdown it turns NOT_SERVING at once, the listeners
+//! keep accepting for `shutdown_delay` so load balancers stop picking this replica, then stop
+//! accepting, and in-flight requests have `shutdown_timeout` to finish.
 
 use std::sync::Arc;
 
@@ -71,6 +71,7 @@ pub async fn serve(
         readiness::watch(
             reporter.clone(),
             dependencies,
+            resolver.listener_watch(),
             config.readiness_interval,
             shutdown.clone(),
         ),

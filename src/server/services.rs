@@ -108,7 +108,12 @@ impl Services {
         let signer = secrets.signer;
         let read = ReadAdapter {
             get_run: GetRun::new(stores.clone(), resolver.clone(), config.children_limit),
-            list_runs: ListRuns::new(stores.clone(), resolver.clone(), signer.clone()),
+            list_runs: ListRuns::new(
+                stores.clone(),
+                resolver.clone(),
+                signer.clone(),
+                config.list_scan_budget,
+            ),
             get_waitpoint: GetWaitpoint::new(
                 stores.clone(),
                 resolver.clone(),
@@ -121,7 +126,12 @@ impl Services {
                 config.waitpoint_callback_url.clone(),
                 config.list_scan_budget,
             ),
-            list_batches: ListBatches::new(stores, resolver.clone(), signer),
+            list_batches: ListBatches::new(
+                stores,
+                resolver.clone(),
+                signer,
+                config.list_scan_budget,
+            ),
             request_timeout: config.request_timeout,
             deadline_margin: config.deadline_margin,
         };

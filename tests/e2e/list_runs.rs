@@ -624,3 +624,35 @@ async fn hostile_filters_are_invalid_arguments_naming_their_field_and_the_server
     assert!(page.is_ok(), "{page:?}");
     stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_a_small_scan_budget_a_rare_status_comes_in_short_pages_that_miss_nothing() {
+    let config = runview::config::Config {
+        list_scan_budget: 20,
+        ..crate::harness::test_config()
+    };
+    let stack = TestStack::start_with(config).await;
+    let environment = stack.demo().production_environment_id.clone();
+    let expected = stack
+        .databases
+        .expected_ids(&format!("{ALL_RUNS} AND status = 'CRASHED'"), &environment)
+        .await;
+    assert!(!expected.is_empty(), "the demo has crashed runs");
+    let mut client = stack.client().await;
+    let pages = walk_forward(
+        &mut client,
+        ListRunsRequest {
+            statuses: vec!["CRASHED".into()],
+            page_size: 10,
+            ..request(&environment)
+        },
+    )
+    .await;
+    assert_eq!(pages.concat(), expected);
+    assert!(
+        pages.iter().any(|page| page.len() < 10) && pages.len() > expected.len().div_ceil(10),
+        "walks of 20 runs per store end pages early: {:?}",
+        pages.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    stack.shutdown().await;
+}

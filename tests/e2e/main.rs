@@ -11,6 +11,7 @@ mod list_batches;
 mod list_runs;
 mod list_waitpoints;
 mod node;
+mod observability;
 mod otlp;
 mod process;
 mod proxy;

@@ -34,6 +34,8 @@ struct Shared {
     delayed: AtomicUsize,
     /// Connections relayed since the start.
     accepted: AtomicUsize,
+    /// Connections closed at once because the proxy was cut.
+    refused: AtomicUsize,
 }
 
 /// Decided under one lock, so a connection accepted while `cut` runs is either refused or
@@ -63,6 +65,7 @@ impl Proxy {
             live: watch::Sender::new(0),
             delayed: AtomicUsize::new(0),
             accepted: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
         });
         tokio::spawn(accept(listener, Arc::clone(&shared)));
         Self { addr, shared }
@@ -111,6 +114,11 @@ impl Proxy {
     pub fn accepted_connections(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
     }
+
+    /// How many connections the proxy refused while cut: a client's attempts to get back in.
+    pub fn refused_connections(&self) -> usize {
+        self.shared.refused.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Proxy {
@@ -145,9 +153,14 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
             // that went away: the client fails at once instead of retrying a refused connect.
             (!mode.cut).then(|| mode.connections.clone())
         };
-        if let Some(cancelled) = connection {
-            let live = LiveConnection::new(Arc::clone(&shared));
-            tokio::spawn(relay(client, live, cancelled));
+        match connection {
+            Some(cancelled) => {
+                let live = LiveConnection::new(Arc::clone(&shared));
+                tokio::spawn(relay(client, live, cancelled));
+            }
+            None => {
+                shared.refused.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ mod environments;
 mod epochs;
 mod kind;
 mod listener;
+mod listener_state;
 mod schedule_ids;
 mod schedules;
 mod schema;
@@ -25,6 +26,7 @@ use runview_core::{Error, Result};
 use runview_pg::{Statement, TracedDatabase, record_outcome};
 use secrecy::SecretString;
 use sqlx::PgPool;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -33,6 +35,7 @@ use crate::cache::KindCache;
 use crate::environments::Environments;
 use crate::epochs::Epochs;
 use crate::kind::{CONTROL_PLANE, TRACED_AS};
+pub use crate::listener_state::{ListenerState, ListenerWatch};
 use crate::schedule_ids::ScheduleIds;
 use crate::schedules::Schedules;
 pub use crate::schema::COLUMN_NEEDS;
@@ -87,6 +90,10 @@ pub struct ControlPlaneResolver {
     publisher: PgPool,
     publisher_traced: TracedDatabase,
     epochs: Arc<Epochs>,
+    /// Where the invalidation listener stands, told to readiness.
+    listener: watch::Sender<ListenerState>,
+    /// How long a listener outage is tolerated: the cache's TTL.
+    ttl: Duration,
     environments: KindCache<Environments>,
     worker_versions: KindCache<WorkerVersions>,
     schedules: KindCache<Schedules>,
@@ -107,6 +114,8 @@ impl ControlPlaneResolver {
             publisher_traced: TracedDatabase::new(&pool, TRACED_AS),
             publisher: pool,
             epochs,
+            listener: watch::Sender::new(ListenerState::Connecting),
+            ttl: settings.ttl,
         }
     }
 
@@ -124,6 +133,14 @@ impl ControlPlaneResolver {
             schedules: self.schedules.stats(),
             schedule_ids: self.schedule_ids.stats(),
         }
+    }
+
+    /// Follows the invalidation listener, for readiness: the cache is trusted once LISTEN is
+    /// established, and no longer when the listener has been down for the cache's TTL. Past it
+    /// every entry was loaded during the outage, and any of them may have been invalidated since
+    /// without this replica hearing of it.
+    pub fn listener_watch(&self) -> ListenerWatch {
+        ListenerWatch::new(self.listener.subscribe(), self.ttl)
     }
 
     /// Drops this replica's entries in `scope`: once it returns, no entry loaded before it is

@@ -6,11 +6,12 @@ use runview_core::Error;
 use runview_pg::PoolSettings;
 use secrecy::SecretString;
 use sqlx::postgres::PgListener;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
 use crate::stats::{self, Origin};
-use crate::{ControlPlaneResolver, InvalidationScope};
+use crate::{ControlPlaneResolver, InvalidationScope, ListenerState};
 
 /// The channel invalidation notices are published on, by replicas and triggers alike.
 pub(crate) const CHANNEL: &str = "runview_invalidate";
@@ -28,11 +29,22 @@ pub(crate) async fn listen(
 ) {
     let mut backoff = Backoff::default();
     let mut missed_notices = false;
+    stats::listener_started();
     loop {
         let ended = tokio::select! {
             () = shutdown.cancelled() => return,
             ended = session(&resolver, &url, missed_notices, &mut backoff) => ended,
         };
+        // The outage starts when LISTEN was lost, not at each failed attempt to get it back.
+        resolver.listener.send_if_modified(|state| {
+            let lost = *state == ListenerState::Listening;
+            if lost {
+                *state = ListenerState::Down {
+                    since: Instant::now(),
+                };
+            }
+            lost
+        });
         tracing::warn!(error = %ended, "cache invalidations are not heard until the listener reconnects");
         missed_notices = true;
         stats::listener_reconnect();
@@ -63,6 +75,8 @@ async fn session(
         resolver.drop_entries(&InvalidationScope::All);
         stats::listener_flush();
     }
+    // Only now: the cache holds nothing a missed notice could have invalidated.
+    resolver.listener.send_replace(ListenerState::Listening);
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => apply(resolver, notification.payload()),

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use metrics::{counter, histogram};
+use metrics::{Counter, counter, histogram};
 
 use crate::InvalidationScope;
 
@@ -33,6 +33,10 @@ pub(crate) struct Counters {
 
 impl Counters {
     pub(crate) fn new(kind: &'static str) -> Self {
+        // From zero, for the same reason as the listener's: stale answers are paged on.
+        for result in ["hit", "miss", "stale"] {
+            lookups_counter(kind, result).increment(0);
+        }
         Self {
             kind,
             hits: AtomicU64::new(0),
@@ -84,13 +88,16 @@ impl Counters {
             return;
         }
         tally.fetch_add(keys, Ordering::Relaxed);
-        counter!(
-            "runview_control_plane_cache_total",
-            "kind" => self.kind,
-            "result" => result
-        )
-        .increment(keys);
+        lookups_counter(self.kind, result).increment(keys);
     }
+}
+
+fn lookups_counter(kind: &'static str, result: &'static str) -> Counter {
+    counter!(
+        "runview_control_plane_cache_total",
+        "kind" => kind,
+        "result" => result
+    )
 }
 
 /// Where an applied invalidation came from.
@@ -115,15 +122,29 @@ pub(crate) fn invalidation(scope: &InvalidationScope, origin: Origin) {
     .increment(1);
 }
 
+/// The listener's counters from zero, before anything happened: a series that appears only with
+/// its first event hides that event from `increase()`, and so from the alerts.
+pub(crate) fn listener_started() {
+    listener_reconnects().increment(0);
+    listener_flushes().increment(0);
+}
+
 /// The whole cache was dropped because the listener may have missed notifications.
 pub(crate) fn listener_flush() {
+    listener_flushes().increment(1);
+}
+
+pub(crate) fn listener_reconnect() {
+    listener_reconnects().increment(1);
+}
+
+fn listener_flushes() -> Counter {
     counter!(
         "runview_control_plane_cache_flushes_total",
         "reason" => "listener_reconnect"
     )
-    .increment(1);
 }
 
-pub(crate) fn listener_reconnect() {
-    counter!("runview_control_plane_listener_reconnects_total").increment(1);
+fn listener_reconnects() -> Counter {
+    counter!("runview_control_plane_listener_reconnects_total")
 }

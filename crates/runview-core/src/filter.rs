@@ -62,6 +62,8 @@ pub struct RunListQuery {
     pub environment_id: EnvironmentId,
     pub filter: RunFilter,
     pub page: PageRequest,
+    /// The most rows each store reads for one filtered page; see [`WaitpointListQuery`].
+    pub scan_budget: usize,
 }
 
 /// The batch attributes a list filters by, as the request gave them; an empty list means "any".
@@ -92,6 +94,8 @@ pub struct BatchListQuery {
     pub environment_id: EnvironmentId,
     pub filter: BatchFilter,
     pub page: PageRequest,
+    /// The most rows each store reads for one filtered page; see [`WaitpointListQuery`].
+    pub scan_budget: usize,
 }
 
 /// The token attributes a list filters by, as the request gave them; an empty list means "any".

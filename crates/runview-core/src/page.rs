@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 pub const DEFAULT_PAGE_SIZE: usize = 25;
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// The rows a filtered list reads per store for one page, unless configured otherwise: a few
+/// milliseconds of walking, and enough that common filter values fill a page in one call.
+pub const DEFAULT_SCAN_BUDGET: usize = 10_000;
+
 /// 0 means the default; above the maximum is coerced down; negative is refused.
 pub fn page_size(requested: i32) -> Result<usize> {
     match usize::try_from(requested) {

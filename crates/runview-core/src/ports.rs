@@ -36,11 +36,12 @@ pub trait RunOpsStores: Send + Sync + 'static {
 
     /// One keyset page of runs from every store, merged by (createdAt, id), deduplicated by id
     /// (NEW wins), at most `page.limit` rows in scan order: newest first going forward, oldest
-    /// first going backward. Payload and output bodies are not read.
+    /// first going backward. Payload and output bodies are not read. A filtered scan that
+    /// spends its budget stops early, and says where.
     fn list_runs(
         &self,
         query: &RunListQuery,
-    ) -> impl Future<Output = Result<Vec<RunRecord>>> + Send;
+    ) -> impl Future<Output = Result<Scan<RunRecord>>> + Send;
 
     /// The waitpoint scoped to its environment (id-shape store first, then the other), with at
     /// most five connected run ids gathered from every store.
@@ -68,7 +69,7 @@ pub trait RunOpsStores: Send + Sync + 'static {
     fn list_batches(
         &self,
         query: &BatchListQuery,
-    ) -> impl Future<Output = Result<Vec<BatchRecord>>> + Send;
+    ) -> impl Future<Output = Result<Scan<BatchRecord>>> + Send;
 
     /// Whether the environment has any batch in any store; fails if any store fails.
     fn has_any_batches(

@@ -5,15 +5,18 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use runview_core::batch::{BatchRecord, BatchStatus};
 use runview_core::filter::BatchListQuery;
 use runview_core::ids::{BatchId, EnvironmentId};
+use runview_core::page::Scan;
 use runview_core::ports::BatchRunCounts;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
-use runview_pg::Statement;
+use runview_pg::{Statement, map_error};
+use sqlx::FromRow;
 
-use crate::keyset::{Keyed, KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, ScanStatements, any_of};
+use crate::merge::Keyed;
 use crate::store::PgRunStore;
 
-const SELECT_BATCHES: &str = r#"SELECT
+const BATCH_COLUMNS: &str = r#"
     id,
     "runtimeEnvironmentId" AS environment_id,
     status::text AS status,
@@ -21,10 +24,9 @@ const SELECT_BATCHES: &str = r#"SELECT
     "batchVersion" AS batch_version,
     "createdAt" AS created_at,
     "updatedAt" AS updated_at,
-    "completedAt" AS completed_at
-FROM "BatchTaskRun""#;
+    "completedAt" AS completed_at"#;
 
-/// One row of [`SELECT_BATCHES`].
+/// One row of [`BATCH_COLUMNS`].
 #[derive(Debug, sqlx::FromRow)]
 struct BatchRow {
     id: String,
@@ -61,10 +63,12 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
     let filter = &query.filter;
     let attributes = &filter.attributes;
     let mut statement = KeysetStatement::new(
-        SELECT_BATCHES,
+        BATCH_COLUMNS,
+        r#""BatchTaskRun""#,
         &query.environment_id,
         filter.window,
         &query.page,
+        query.scan_budget,
     );
     let statuses: Vec<&str> = attributes
         .statuses
@@ -82,8 +86,8 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
 }
 
 /// The statement [`PgRunStore::list_batches`] sends for `query`, for plan checks. Its parameters
-/// are numbered as for [`crate::list_runs_sql`]: environment, window, cursor, the filters that are
-/// set (statuses, batch id), limit.
+/// are numbered as for [`crate::list_runs_sql`]: environment, window, cursor, scan budget, the
+/// filters that are set (statuses, batch id), limit.
 pub fn list_batches_sql(query: &BatchListQuery) -> String {
     statement(query).into_sql()
 }
@@ -109,11 +113,7 @@ struct BatchRunCountRow {
     runs: i64,
 }
 
-const LIST_BATCHES: Statement = Statement {
-    name: "list_batches",
-    operation: "SELECT",
-    summary: "SELECT BatchTaskRun",
-};
+const LIST_BATCHES: ScanStatements = ScanStatements::of("list_batches", "SELECT BatchTaskRun");
 
 const HAS_ANY_BATCHES: Statement = Statement {
     name: "has_any_batches",
@@ -129,11 +129,23 @@ const COUNT_BATCH_RUNS: Statement = Statement {
 
 impl PgRunStore {
     /// One keyset page of the environment's batches in this store, in scan order.
-    pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {
-        let mut lease = self.lease(&LIST_BATCHES).await?;
-        let rows = statement(query).fetch_all(lease.connection()).await;
-        let rows: Vec<BatchRow> = lease.finish(rows)?;
-        rows.into_iter().map(BatchRecord::try_from).collect()
+    pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Scan<BatchRecord>> {
+        let scan = self
+            .scan_keyset(&LIST_BATCHES, statement(query), &query.page)
+            .await?;
+        let rows = scan
+            .rows
+            .iter()
+            .map(|row| {
+                BatchRow::from_row(row)
+                    .map_err(|error| map_error(self.dependency(), error))
+                    .and_then(BatchRecord::try_from)
+            })
+            .collect::<Result<_>>()?;
+        Ok(Scan {
+            rows,
+            stopped_at: scan.stopped_at,
+        })
     }
 
     pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {

@@ -1,63 +1,212 @@
-//! Keyset pages in (createdAt DESC, id DESC) order, shared by every list: the frame of a list
-//! statement (environment, window, cursor, order, limit), its filters, and the merge of two
-//! stores' pages into one.
+//! Keyset pages in (createdAt DESC, id DESC) order, shared by the run and batch lists: the frame
+//! of a list statement (environment, window, cursor, order, limit, scan budget) and its filters.
 //!
 //! ids are compared in the "C" collation, byte by byte as Rust compares `str`, so PostgreSQL's
 //! order and the merge agree whatever collation a database defaults to. The indexes in
 //! `migrations/recommended/0001_runview_indexes.sql` have the same key, so a page is an index
 //! range read in index order.
 
-use std::cmp::Ordering;
-use std::collections::HashSet;
-
-use chrono::{DateTime, Utc};
+use chrono::NaiveDateTime;
+use runview_core::Result;
 use runview_core::ids::EnvironmentId;
-use runview_core::page::{Direction, PageRequest, TimeWindow};
+use runview_core::page::{Direction, Keyset, PageRequest, Scan, TimeWindow};
+use runview_pg::Statement;
 use sqlx::postgres::PgRow;
-use sqlx::{Encode, FromRow, PgConnection, Postgres, QueryBuilder, Type};
+use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
 
-/// A record with a place in the keyset order.
-pub(crate) trait Keyed {
-    fn created_at(&self) -> DateTime<Utc>;
-    fn id(&self) -> &str;
-}
+use crate::store::PgRunStore;
 
-/// One list statement over a table with "runtimeEnvironmentId", "createdAt" and id.
+/// One list statement over a table with "runtimeEnvironmentId", "createdAt" and id, aliased `t`.
 ///
 /// Only the conditions a query uses are written, each with its own parameter: a condition that
 /// may or may not apply (`$1 IS NULL OR …`) makes PostgreSQL estimate every filter as selective,
 /// and a plan expecting a handful of rows sorts the environment's window instead of walking the
 /// index.
+///
+/// A filtered statement reads the window through a walk of at most `scan_budget` rows in index
+/// order and filters what the walk read, so a page costs at most the budget however rare the
+/// values asked for. When such a page comes back short, [`KeysetStatement::walk_edge`] tells
+/// whether the walk ended for want of budget, and where.
 pub(crate) struct KeysetStatement<'a> {
-    builder: QueryBuilder<'a, Postgres>,
+    columns: &'a str,
+    walk: Walk<'a>,
+    conditions: Vec<Condition<'a>>,
+    /// Whether a filtered statement walks at most the budget (else PostgreSQL picks the path).
+    budgeted: bool,
+}
+
+/// Renders one `AND …` condition with its value bound.
+type Condition<'a> = Box<dyn FnOnce(&mut QueryBuilder<'a, Postgres>) + Send + 'a>;
+
+/// What a statement walks: the environment's rows in the window beyond the cursor.
+#[derive(Clone, Copy)]
+pub(crate) struct Walk<'a> {
+    table: &'a str,
+    environment_id: &'a EnvironmentId,
+    window: TimeWindow,
     page: &'a PageRequest,
-    filtered: bool,
+    scan_budget: usize,
 }
 
 impl<'a> KeysetStatement<'a> {
-    /// Starts from `select` (`SELECT <columns> FROM <table>`) with the environment, the window
-    /// and the cursor.
+    /// Reads `columns` (of `t`) from `table`, in the environment's window beyond the cursor.
     pub(crate) fn new(
-        select: &str,
+        columns: &'a str,
+        table: &'a str,
         environment_id: &'a EnvironmentId,
         window: TimeWindow,
         page: &'a PageRequest,
+        scan_budget: usize,
     ) -> Self {
-        let mut builder = QueryBuilder::new(select);
+        Self {
+            columns,
+            walk: Walk {
+                table,
+                environment_id,
+                window,
+                page,
+                scan_budget,
+            },
+            conditions: Vec::new(),
+            budgeted: true,
+        }
+    }
+
+    /// The same statement without the walk's limit, for conditions an index serves, once
+    /// [`KeysetStatement::count_up_to`] has shown they match few rows.
+    pub(crate) fn unbudgeted(mut self) -> Self {
+        self.budgeted = false;
+        self
+    }
+
+    /// How many rows of the window beyond the cursor pass the conditions, counting no further
+    /// than `most`.
+    pub(crate) async fn count_up_to(
+        self,
+        most: usize,
+        connection: &mut PgConnection,
+    ) -> Result<usize, sqlx::Error> {
+        let mut builder = QueryBuilder::new("SELECT count(*) FROM (\nSELECT 1 FROM ");
+        builder.push(self.walk.table).push(" t");
+        self.walk.push_range(&mut builder);
+        for condition in self.conditions {
+            condition(&mut builder);
+        }
+        builder
+            .push("\nLIMIT ")
+            .push_bind(limit(most))
+            .push("\n) matching");
+        let count: i64 = builder
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(connection)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// Adds `AND <condition>` when there is a `value`; `$` in `condition` stands for it.
+    pub(crate) fn and<T>(&mut self, condition: &'static str, value: Option<T>)
+    where
+        T: 'a + Encode<'a, Postgres> + Type<Postgres> + Send,
+    {
+        let Some(value) = value else {
+            return;
+        };
+        let (before, after) = condition.split_once('$').unwrap_or((condition, ""));
+        self.conditions.push(Box::new(move |builder| {
+            builder
+                .push("\n  AND ")
+                .push(before)
+                .push_bind(value)
+                .push(after);
+        }));
+    }
+
+    /// Whether a condition narrows the walk: the statement then walks at most the budget.
+    pub(crate) fn is_filtered(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+
+    pub(crate) fn walk(&self) -> Walk<'a> {
+        self.walk
+    }
+
+    /// The page's rows in scan order, not yet decoded.
+    ///
+    /// The unfiltered walk stays prepared on the connection, and its generic plan is the index
+    /// range. A filtered statement is planned with its values every time instead (an unnamed
+    /// statement): a generic plan cannot know whether a tag, a task or a schedule matches a few
+    /// runs or most of them.
+    pub(crate) async fn fetch_rows(
+        self,
+        connection: &mut PgConnection,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        let persistent = !self.is_filtered();
+        self.build()
+            .build()
+            .persistent(persistent)
+            .fetch_all(connection)
+            .await
+    }
+
+    /// The statement's text, for plan checks.
+    pub(crate) fn into_sql(self) -> String {
+        self.build().into_sql()
+    }
+
+    fn build(self) -> QueryBuilder<'a, Postgres> {
+        let Self {
+            columns,
+            walk,
+            conditions,
+            budgeted,
+        } = self;
+        let mut builder = QueryBuilder::new("SELECT");
+        builder.push(columns).push("\nFROM ");
+        if conditions.is_empty() || !budgeted {
+            builder.push(walk.table).push(" t");
+            walk.push_range(&mut builder);
+            for condition in conditions {
+                condition(&mut builder);
+            }
+        } else {
+            builder.push("(\n    SELECT * FROM ").push(walk.table);
+            walk.push_range(&mut builder);
+            walk.push_order(&mut builder);
+            builder
+                .push("\n    LIMIT ")
+                .push_bind(limit(walk.scan_budget.max(walk.page.limit)))
+                .push("\n) t\nWHERE true");
+            for condition in conditions {
+                condition(&mut builder);
+            }
+        }
+        walk.push_order(&mut builder);
+        builder.push("\nLIMIT ").push_bind(limit(walk.page.limit));
+        builder
+    }
+}
+
+impl Walk<'_> {
+    /// ` WHERE` the environment, the window and the cursor.
+    fn push_range<'q>(&self, builder: &mut QueryBuilder<'q, Postgres>)
+    where
+        Self: 'q,
+    {
         builder
             .push("\nWHERE \"runtimeEnvironmentId\" = ")
-            .push_bind(environment_id.as_str());
+            .push_bind(self.environment_id.as_str().to_owned());
         // `timestamp without time zone` holds UTC: bind naive values, so the session's time
         // zone never shifts them.
-        if let Some(start) = window.start {
+        if let Some(start) = self.window.start {
             builder
                 .push("\n  AND \"createdAt\" >= ")
                 .push_bind(start.naive_utc());
         }
         builder
             .push("\n  AND \"createdAt\" <= ")
-            .push_bind(window.end.naive_utc());
-        if let Some(cursor) = &page.cursor {
+            .push_bind(self.window.end.naive_utc());
+        if let Some(cursor) = &self.page.cursor {
             let beyond = match cursor.direction {
                 Direction::Forward => "<",
                 Direction::Backward => ">",
@@ -68,186 +217,104 @@ impl<'a> KeysetStatement<'a> {
                 ))
                 .push_bind(cursor.keyset.created_at.naive_utc())
                 .push(", ")
-                .push_bind(cursor.keyset.id.as_str())
+                .push_bind(cursor.keyset.id.clone())
                 .push(")");
         }
-        Self {
-            builder,
-            page,
-            filtered: false,
-        }
     }
 
-    /// Adds `AND <condition>` when there is a `value`; `$` in `condition` stands for it.
-    pub(crate) fn and<T>(&mut self, condition: &'static str, value: Option<T>)
-    where
-        T: 'a + Encode<'a, Postgres> + Type<Postgres>,
-    {
-        let Some(value) = value else {
-            return;
-        };
-        let (before, after) = condition.split_once('$').unwrap_or((condition, ""));
-        self.builder
-            .push("\n  AND ")
-            .push(before)
-            .push_bind(value)
-            .push(after);
-        self.filtered = true;
-    }
-
-    /// Reads the page: at most `limit` rows in scan order.
-    ///
-    /// The unfiltered walk stays prepared on the connection, and its generic plan is the index
-    /// range. A filtered statement is planned with its values every time instead (an unnamed
-    /// statement): a generic plan cannot know whether a tag, a task or a schedule matches a few
-    /// runs or most of them, and guesses few, which sorts the whole window.
-    pub(crate) async fn fetch_all<R>(
-        self,
-        connection: &mut PgConnection,
-    ) -> Result<Vec<R>, sqlx::Error>
-    where
-        R: for<'r> FromRow<'r, PgRow>,
-    {
-        let rows = self.fetch_rows(connection).await?;
-        rows.iter().map(R::from_row).collect()
-    }
-
-    /// The page's rows, not yet decoded.
-    pub(crate) async fn fetch_rows(
-        mut self,
-        connection: &mut PgConnection,
-    ) -> Result<Vec<PgRow>, sqlx::Error> {
-        self.finish();
-        let persistent = !self.filtered;
-        self.builder
-            .build()
-            .persistent(persistent)
-            .fetch_all(connection)
-            .await
-    }
-
-    /// The statement's text, for plan checks.
-    pub(crate) fn into_sql(mut self) -> String {
-        self.finish();
-        self.builder.into_sql()
-    }
-
-    fn finish(&mut self) {
+    fn push_order(&self, builder: &mut QueryBuilder<'_, Postgres>) {
         let order = match self.page.direction() {
             Direction::Forward => "DESC",
             Direction::Backward => "ASC",
         };
-        let limit = i64::try_from(self.page.limit).unwrap_or(i64::MAX);
-        self.builder
-            .push(format_args!(
-                "\nORDER BY \"createdAt\" {order}, id COLLATE \"C\" {order}\nLIMIT "
-            ))
-            .push_bind(limit);
+        builder.push(format_args!(
+            "\nORDER BY \"createdAt\" {order}, id COLLATE \"C\" {order}"
+        ));
     }
+
+    /// Where a walk that spent its whole budget stopped: the last row it read, if it read the
+    /// budget's worth. Read only after a filtered page came back short, from the index alone.
+    pub(crate) async fn edge(
+        self,
+        connection: &mut PgConnection,
+    ) -> Result<Option<Keyset>, sqlx::Error> {
+        let mut builder = QueryBuilder::new("SELECT \"createdAt\", id FROM ");
+        builder.push(self.table);
+        self.push_range(&mut builder);
+        self.push_order(&mut builder);
+        let budget = self.scan_budget.max(self.page.limit);
+        builder
+            .push("\nOFFSET ")
+            .push_bind(limit(budget - 1))
+            .push(" LIMIT 1");
+        let edge: Option<(NaiveDateTime, String)> = builder
+            .build_query_as()
+            .persistent(false)
+            .fetch_optional(connection)
+            .await?;
+        Ok(edge.map(|(created_at, id)| Keyset {
+            created_at: created_at.and_utc(),
+            id,
+        }))
+    }
+}
+
+/// A keyset read's statements as metrics and traces know them: the page, and the walk's edge,
+/// read when a filtered page comes back short.
+pub(crate) struct ScanStatements {
+    pub(crate) page: Statement,
+    pub(crate) edge: Statement,
+}
+
+impl ScanStatements {
+    /// `name` reading its page from the table of `summary` (`SELECT TaskRun`).
+    pub(crate) const fn of(name: &'static str, summary: &'static str) -> Self {
+        Self {
+            page: Statement {
+                name,
+                operation: "SELECT",
+                summary,
+            },
+            edge: Statement {
+                name: "walk_edge",
+                operation: "SELECT",
+                summary,
+            },
+        }
+    }
+}
+
+impl PgRunStore {
+    /// Runs a list statement; when a filtered page comes back short, also asks where its walk
+    /// stopped, on the same connection.
+    pub(crate) async fn scan_keyset(
+        &self,
+        statements: &ScanStatements,
+        statement: KeysetStatement<'_>,
+        page: &PageRequest,
+    ) -> Result<Scan<PgRow>> {
+        let filtered = statement.is_filtered();
+        let walk = statement.walk();
+        let mut lease = self.lease(&statements.page).await?;
+        let scan = async {
+            let rows = statement.fetch_rows(lease.connection()).await?;
+            let stopped_at = if filtered && rows.len() < page.limit {
+                walk.edge(lease.next(&statements.edge)).await?
+            } else {
+                None
+            };
+            Ok(Scan { rows, stopped_at })
+        }
+        .await;
+        lease.finish(scan)
+    }
+}
+
+fn limit(rows: usize) -> i64 {
+    i64::try_from(rows).unwrap_or(i64::MAX)
 }
 
 /// `Some(values)` when there are any: an empty filter list means "any".
 pub(crate) fn any_of<T, L: AsRef<[T]>>(values: L) -> Option<L> {
     (!values.as_ref().is_empty()).then_some(values)
-}
-
-/// One page from two stores' pages, each in scan order: a record both stores hold is taken from
-/// NEW, the rest are ordered by (createdAt, id) in the scan direction, and the page is cut to its
-/// limit. Each store read `limit` rows past the cursor, so the first `limit` of their union are
-/// the first `limit` overall.
-pub(crate) fn merge<T: Keyed>(legacy: Vec<T>, new: Vec<T>, page: &PageRequest) -> Vec<T> {
-    merge_by(legacy, new, page, |a, b| {
-        (a.created_at(), a.id()).cmp(&(b.created_at(), b.id()))
-    })
-}
-
-/// As [`merge`], for a list whose order `ascending` gives (oldest first for createdAt orders).
-pub(crate) fn merge_by<T: Keyed>(
-    legacy: Vec<T>,
-    new: Vec<T>,
-    page: &PageRequest,
-    ascending: impl Fn(&T, &T) -> Ordering,
-) -> Vec<T> {
-    let legacy_only: Vec<T> = {
-        let in_new: HashSet<&str> = new.iter().map(Keyed::id).collect();
-        legacy
-            .into_iter()
-            .filter(|record| !in_new.contains(record.id()))
-            .collect()
-    };
-    let mut rows = new;
-    rows.extend(legacy_only);
-    let direction = page.direction();
-    rows.sort_by(|a, b| match direction {
-        Direction::Forward => ascending(b, a),
-        Direction::Backward => ascending(a, b),
-    });
-    rows.truncate(page.limit);
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use runview_core::page::{Cursor, Keyset};
-
-    use super::*;
-
-    #[derive(Debug, PartialEq)]
-    struct Row(i64, &'static str, &'static str);
-
-    impl Keyed for Row {
-        fn created_at(&self) -> DateTime<Utc> {
-            DateTime::from_timestamp(self.0, 0).unwrap_or_default()
-        }
-
-        fn id(&self) -> &str {
-            self.1
-        }
-    }
-
-    fn page(direction: Option<Direction>, limit: usize) -> PageRequest {
-        let cursor = direction.map(|direction| Cursor {
-            keyset: Keyset {
-                created_at: DateTime::UNIX_EPOCH,
-                id: String::new(),
-            },
-            direction,
-        });
-        PageRequest { cursor, limit }
-    }
-
-    #[test]
-    fn forward_pages_merge_newest_first_with_ids_breaking_ties() {
-        let legacy = vec![Row(3, "b", "legacy"), Row(1, "a", "legacy")];
-        let new = vec![Row(3, "c", "new"), Row(3, "a", "new"), Row(2, "z", "new")];
-        let merged = merge(legacy, new, &page(None, 4));
-        let ids: Vec<&str> = merged.iter().map(|row| row.1).collect();
-        assert_eq!(ids, ["c", "b", "a", "z"]);
-    }
-
-    #[test]
-    fn backward_pages_merge_oldest_first() {
-        let legacy = vec![Row(1, "a", "legacy"), Row(3, "b", "legacy")];
-        let new = vec![Row(2, "z", "new"), Row(3, "c", "new")];
-        let merged = merge(legacy, new, &page(Some(Direction::Backward), 3));
-        let ids: Vec<&str> = merged.iter().map(|row| row.1).collect();
-        assert_eq!(ids, ["a", "z", "b"]);
-    }
-
-    #[test]
-    fn a_record_in_both_stores_is_taken_once_from_new() {
-        let legacy = vec![Row(2, "a", "legacy"), Row(1, "b", "legacy")];
-        let new = vec![Row(2, "a", "new")];
-        let merged = merge(legacy, new, &page(Some(Direction::Forward), 10));
-        assert_eq!(merged, [Row(2, "a", "new"), Row(1, "b", "legacy")]);
-    }
-
-    #[test]
-    fn ids_order_byte_by_byte() {
-        let legacy = vec![Row(1, "a", "legacy")];
-        let new = vec![Row(1, "B", "new")];
-        let merged = merge(legacy, new, &page(None, 2));
-        let ids: Vec<&str> = merged.iter().map(|row| row.1).collect();
-        assert_eq!(ids, ["a", "B"]);
-    }
 }

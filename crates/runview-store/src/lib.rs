@@ -7,6 +7,7 @@ mod boot;
 mod find_run;
 mod keyset;
 mod list_runs;
+mod merge;
 mod run_row;
 mod schema;
 mod store;

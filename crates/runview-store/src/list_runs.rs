@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use runview_core::filter::RunListQuery;
+use runview_core::page::Scan;
 use runview_core::run::RunRecord;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
@@ -9,22 +10,40 @@ use runview_pg::{Statement, map_error};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
-use crate::keyset::{Keyed, KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, ScanStatements, any_of};
+use crate::merge::Keyed;
 use crate::run_row::{RunRow, run_columns};
 use crate::store::PgRunStore;
 
 /// Packet bodies and the error are not read: a list shows neither.
-const SELECT_RUNS: &str = concat!("SELECT", run_columns!(), "\nFROM \"TaskRun\" t");
+const RUN_COLUMNS: &str = run_columns!();
+
+/// Which of a query's filters a statement applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filters {
+    All,
+    /// Those an upstream index serves from the environment: task identifiers (the unique
+    /// ("runtimeEnvironmentId", "taskIdentifier", "idempotencyKey")), tags (the GIN on "runTags")
+    /// and the batch (("runtimeEnvironmentId", "batchId")).
+    Indexed,
+}
+
+fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
+    statement_with(query, Filters::All)
+}
 
 /// Every filter is ANDed; `$` is the filter's value.
-fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
+fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_> {
     let filter = &query.filter;
     let attributes = &filter.attributes;
+    let all = filters == Filters::All;
     let mut statement = KeysetStatement::new(
-        SELECT_RUNS,
+        RUN_COLUMNS,
+        r#""TaskRun""#,
         &query.environment_id,
         filter.window,
         &query.page,
+        query.scan_budget,
     );
     let statuses: Vec<&str> = filter
         .statuses
@@ -32,60 +51,120 @@ fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
         .copied()
         .map(TaskRunStatus::as_str)
         .collect();
-    statement.and(r#"t.status = ANY($::"TaskRunStatus"[])"#, any_of(statuses));
+    statement.and(
+        r#"t.status = ANY($::"TaskRunStatus"[])"#,
+        any_of(statuses).filter(|_| all),
+    );
     statement.and(
         r#"t."taskIdentifier" = ANY($)"#,
         any_of(&attributes.task_identifiers),
     );
-    statement.and(r#"t."taskVersion" = ANY($)"#, any_of(&attributes.versions));
+    statement.and(
+        r#"t."taskVersion" = ANY($)"#,
+        any_of(&attributes.versions).filter(|_| all),
+    );
     statement.and(r#"t."runTags" && $"#, any_of(&attributes.tags));
     statement.and(
         r#"t."batchId" = $"#,
         attributes.batch_id.as_ref().map(|id| id.as_str()),
     );
-    statement.and(r#"t."scheduleId" = $"#, filter.schedule_id.as_deref());
-    statement.and(r#"t."isTest" = $"#, attributes.is_test);
-    statement.and(r#"t.queue = ANY($)"#, any_of(&attributes.queues));
+    statement.and(
+        r#"t."scheduleId" = $"#,
+        filter.schedule_id.as_deref().filter(|_| all),
+    );
+    statement.and(r#"t."isTest" = $"#, attributes.is_test.filter(|_| all));
+    statement.and(
+        r#"t.queue = ANY($)"#,
+        any_of(&attributes.queues).filter(|_| all),
+    );
     // The region a run displays: its own when set, else its worker queue without the suffix.
     statement.and(
         r#"CASE WHEN t.region <> '' THEN t.region ELSE split_part(t."masterQueue", ':', 1) END = ANY($)"#,
-        any_of(&attributes.regions),
+        any_of(&attributes.regions).filter(|_| all),
     );
     statement.and(
         r#"t."machinePreset" = ANY($)"#,
-        any_of(&attributes.machines),
+        any_of(&attributes.machines).filter(|_| all),
     );
     statement.and(
         r#"$ = ANY(t."bulkActionGroupIds")"#,
-        attributes.bulk_action_id.as_deref(),
+        attributes.bulk_action_id.as_deref().filter(|_| all),
     );
     statement
 }
 
 /// The statement [`PgRunStore::list_runs`] sends for `query`, for plan checks. Its parameters are
 /// numbered in this order: environment, window start (when set), window end, cursor createdAt and
-/// id (when set), each filter that is set in the order `statement` above ANDs them, limit.
+/// id (when set), the scan budget (when a filter is set), each filter that is set in the order
+/// `statement` above ANDs them, limit.
 pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
 
-const LIST_RUNS: Statement = Statement {
-    name: "list_runs",
+const LIST_RUNS: ScanStatements = ScanStatements::of("list_runs", "SELECT TaskRun");
+
+/// [`PgRunStore::page_through_an_index`]: how many runs the indexed filters match, then the page.
+const COUNT_INDEXED_RUNS: Statement = Statement {
+    name: "count_indexed_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+const LIST_RUNS_INDEXED: Statement = Statement {
+    name: "list_runs_indexed",
     operation: "SELECT",
     summary: "SELECT TaskRun",
 };
 
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
-    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<ListedRun>> {
-        let mut lease = self.lease(&LIST_RUNS).await?;
-        let rows = statement(query).fetch_rows(lease.connection()).await;
-        lease
-            .finish(rows)?
+    pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Scan<ListedRun>> {
+        let mut scan = self
+            .scan_keyset(&LIST_RUNS, statement(query), &query.page)
+            .await?;
+        if scan.stopped_at.is_some()
+            && let Some(rows) = self.page_through_an_index(query).await?
+        {
+            scan = Scan::complete(rows);
+        }
+        let rows = scan
+            .rows
             .into_iter()
             .map(ListedRun::try_from)
             .collect::<Result<_, _>>()
-            .map_err(|error| map_error(self.dependency(), error))
+            .map_err(|error| map_error(self.dependency(), error))?;
+        Ok(Scan {
+            rows,
+            stopped_at: scan.stopped_at,
+        })
+    }
+}
+
+impl PgRunStore {
+    /// A walk that stopped early may have been looking for a rare value an index serves (a
+    /// tag, a task, a batch): when those filters match at most the budget's worth of runs beyond
+    /// the cursor, the whole page is read through that index instead, so a rare value still
+    /// fills its page in one call. PostgreSQL picks the index for such a value by itself: the
+    /// count proved it is rare here, and both statements read at most the budget.
+    async fn page_through_an_index(&self, query: &RunListQuery) -> Result<Option<Vec<PgRow>>> {
+        let indexed = statement_with(query, Filters::Indexed);
+        if !indexed.is_filtered() {
+            return Ok(None);
+        }
+        let mut lease = self.lease(&COUNT_INDEXED_RUNS).await?;
+        let rows = async {
+            let matching = indexed
+                .count_up_to(query.scan_budget + 1, lease.connection())
+                .await?;
+            if matching > query.scan_budget {
+                return Ok(None);
+            }
+            let page = statement(query).unbudgeted();
+            page.fetch_rows(lease.next(&LIST_RUNS_INDEXED))
+                .await
+                .map(Some)
+        }
+        .await;
+        lease.finish(rows)
     }
 }
 

@@ -105,6 +105,14 @@ impl StoreLease<'_> {
         self.lease.connection()
     }
 
+    /// The connection for a further statement on the same lease, `statement`: counted, with a
+    /// span of its own (the previous statement's ends here).
+    pub(crate) fn next(&mut self, statement: &Statement) -> &mut PgConnection {
+        count_query(self.store.residency, statement.name);
+        self.span = self.store.traced.span(statement);
+        self.lease.connection()
+    }
+
     /// The statement's result, with the connection handed back.
     pub(crate) fn finish<T>(self, result: Result<T, sqlx::Error>) -> Result<T> {
         record_outcome(&self.span, &result);

@@ -13,11 +13,10 @@ use runview_core::run::{RunGraph, RunRecord};
 use runview_core::waitpoint::WaitpointRecord;
 
 use crate::batches::add_batch_run_counts;
-use crate::keyset::merge;
 use crate::list_runs::ListedRun;
+use crate::merge::{Order, merge_scans};
 use crate::store::PgRunStore;
 use crate::telemetry::{LookupOutcome, count_lookup, count_primary_lookup};
-use crate::waitpoint_list::merge_scans;
 
 /// The run-ops stores: one database in passthrough mode, LEGACY and NEW in split mode, and the
 /// primaries to ask when a lookup misses on every replica.
@@ -224,15 +223,20 @@ impl RunOpsStores for RunOpsTopology {
             .await
     }
 
-    async fn list_runs(&self, query: &RunListQuery) -> Result<Vec<RunRecord>> {
-        let pages = self
+    async fn list_runs(&self, query: &RunListQuery) -> Result<Scan<RunRecord>> {
+        let scans = self
             .read_every_store(|store| store.list_runs(query))
             .await?;
-        pages
-            .combine(|legacy, new| merge(legacy, new, &query.page))
-            .into_iter()
-            .map(ListedRun::decode)
-            .collect()
+        let scan = scans
+            .combine(|legacy, new| merge_scans(legacy, new, &query.page, Order::CreatedAtThenId));
+        Ok(Scan {
+            rows: scan
+                .rows
+                .into_iter()
+                .map(ListedRun::decode)
+                .collect::<Result<_>>()?,
+            stopped_at: scan.stopped_at,
+        })
     }
 
     /// The connections of a waitpoint live with the runs they connect, so the store that does
@@ -264,7 +268,7 @@ impl RunOpsStores for RunOpsTopology {
         let scans = self
             .read_every_store(|store| store.list_waitpoints(query))
             .await?;
-        Ok(scans.combine(|legacy, new| merge_scans(legacy, new, &query.page)))
+        Ok(scans.combine(|legacy, new| merge_scans(legacy, new, &query.page, Order::Id)))
     }
 
     async fn has_any_tokens(&self, environment_id: &EnvironmentId) -> Result<bool> {
@@ -274,11 +278,12 @@ impl RunOpsStores for RunOpsTopology {
         Ok(answers.combine(|legacy, new| legacy || new))
     }
 
-    async fn list_batches(&self, query: &BatchListQuery) -> Result<Vec<BatchRecord>> {
-        let pages = self
+    async fn list_batches(&self, query: &BatchListQuery) -> Result<Scan<BatchRecord>> {
+        let scans = self
             .read_every_store(|store| store.list_batches(query))
             .await?;
-        Ok(pages.combine(|legacy, new| merge(legacy, new, &query.page)))
+        Ok(scans
+            .combine(|legacy, new| merge_scans(legacy, new, &query.page, Order::CreatedAtThenId)))
     }
 
     async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {

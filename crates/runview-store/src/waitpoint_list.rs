@@ -12,18 +12,16 @@
 //! id), keeps those that pass the other filters, and when the walk ends before the page is full
 //! says where it stopped, so the next page resumes there instead of the call running long.
 
-use std::cmp::Ordering;
-
 use chrono::{DateTime, Utc};
 use runview_core::Result;
 use runview_core::filter::WaitpointListQuery;
 use runview_core::ids::EnvironmentId;
-use runview_core::page::{Direction, Keyset, PageRequest, Scan};
+use runview_core::page::{Direction, Keyset, Scan};
 use runview_core::waitpoint::{WaitpointRecord, WaitpointStatus};
 use runview_pg::Statement;
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::keyset::{Keyed, merge_by};
+use crate::merge::{Keyed, Order, sort_for_scan};
 use crate::store::PgRunStore;
 use crate::waitpoint::WaitpointColumns;
 
@@ -194,11 +192,14 @@ impl PgRunStore {
                 matched.push(record);
             }
         }
-        matched.sort_by(|a, b| in_scan_order(a, b, &query.page));
+        sort_for_scan(&mut matched, &query.page, Order::Id);
         // A full page says by itself where the next one starts.
         let stopped_at = edge
             .filter(|_| matched.len() < query.page.limit)
-            .map(|record| position(&record));
+            .map(|record| Keyset {
+                created_at: record.created_at,
+                id: record.id.as_str().to_owned(),
+            });
         Ok(Scan {
             rows: matched,
             stopped_at,
@@ -215,55 +216,6 @@ impl PgRunStore {
     }
 }
 
-/// One page from two stores' scans. Each scan is complete up to its last row, or up to where it
-/// stopped; the page keeps only what both scans covered, so a token the stopped store did not
-/// reach cannot be skipped: the page ends where the first store stopped and continues from there.
-pub(crate) fn merge_scans(
-    legacy: Scan<WaitpointRecord>,
-    new: Scan<WaitpointRecord>,
-    page: &PageRequest,
-) -> Scan<WaitpointRecord> {
-    let frontier = [legacy.stopped_at, new.stopped_at]
-        .into_iter()
-        .flatten()
-        .min_by(|a, b| toward_cursor(a, b, page));
-    let mut rows = merge_by(legacy.rows, new.rows, page, ascending_ids);
-    if let Some(frontier) = &frontier {
-        rows.retain(|record| toward_cursor_id(record.id.as_str(), &frontier.id, page).is_le());
-    }
-    Scan {
-        stopped_at: frontier.filter(|_| rows.len() < page.limit),
-        rows,
-    }
-}
-
-fn ascending_ids(a: &WaitpointRecord, b: &WaitpointRecord) -> Ordering {
-    a.id.as_str().cmp(b.id.as_str())
-}
-
-fn in_scan_order(a: &WaitpointRecord, b: &WaitpointRecord, page: &PageRequest) -> Ordering {
-    toward_cursor_id(a.id.as_str(), b.id.as_str(), page)
-}
-
-/// `Less` when `a` is nearer the cursor than `b`, i.e. comes first in scan order.
-fn toward_cursor(a: &Keyset, b: &Keyset, page: &PageRequest) -> Ordering {
-    toward_cursor_id(&a.id, &b.id, page)
-}
-
-fn toward_cursor_id(a: &str, b: &str, page: &PageRequest) -> Ordering {
-    match page.direction() {
-        Direction::Forward => b.cmp(a),
-        Direction::Backward => a.cmp(b),
-    }
-}
-
-fn position(record: &WaitpointRecord) -> Keyset {
-    Keyset {
-        created_at: record.created_at,
-        id: record.id.as_str().to_owned(),
-    }
-}
-
 impl Keyed for WaitpointRecord {
     fn created_at(&self) -> DateTime<Utc> {
         self.created_at
@@ -276,96 +228,7 @@ impl Keyed for WaitpointRecord {
 
 #[cfg(test)]
 mod tests {
-    use runview_core::ids::WaitpointId;
-    use runview_core::page::Cursor;
-    use runview_core::waitpoint::WaitpointType;
-
     use super::*;
-
-    fn token(id: &str) -> WaitpointRecord {
-        WaitpointRecord {
-            id: WaitpointId::from_stored(id),
-            waitpoint_type: WaitpointType::Manual,
-            completed: false,
-            environment_id: "env".into(),
-            idempotency_key: "k".into(),
-            user_provided_idempotency_key: false,
-            idempotency_key_expires_at: None,
-            inactive_idempotency_key: None,
-            completed_after: None,
-            completed_at: None,
-            output: None,
-            output_type: "application/json".into(),
-            output_is_error: false,
-            tags: Vec::new(),
-            created_at: DateTime::UNIX_EPOCH,
-            connected_runs: Vec::new(),
-        }
-    }
-
-    fn scan(ids: &[&str], stopped_at: Option<&str>) -> Scan<WaitpointRecord> {
-        Scan {
-            rows: ids.iter().map(|id| token(id)).collect(),
-            stopped_at: stopped_at.map(|id| position(&token(id))),
-        }
-    }
-
-    fn ids(scan: &Scan<WaitpointRecord>) -> Vec<&str> {
-        scan.rows.iter().map(|record| record.id.as_str()).collect()
-    }
-
-    fn page(direction: Option<Direction>, limit: usize) -> PageRequest {
-        let cursor = direction.map(|direction| Cursor {
-            keyset: position(&token("m")),
-            direction,
-        });
-        PageRequest { cursor, limit }
-    }
-
-    #[test]
-    fn complete_scans_merge_by_id_with_new_winning_a_duplicate() {
-        let mut new = scan(&["e", "c"], None);
-        new.rows[1].tags = vec!["from-new".into()];
-        let merged = merge_scans(scan(&["d", "c", "a"], None), new, &page(None, 3));
-        assert_eq!(ids(&merged), ["e", "d", "c"]);
-        assert_eq!(merged.rows[2].tags, ["from-new"]);
-        assert_eq!(merged.stopped_at, None);
-    }
-
-    #[test]
-    fn a_page_ends_where_the_first_store_stopped() {
-        // LEGACY walked down to "h" without filling the page; NEW went on to "b". Between "h"
-        // and "b" LEGACY was not read, so "c" cannot be shown before LEGACY is read there.
-        let merged = merge_scans(
-            scan(&["k"], Some("h")),
-            scan(&["j", "c"], None),
-            &page(None, 4),
-        );
-        assert_eq!(ids(&merged), ["k", "j"]);
-        assert_eq!(merged.stopped_at.map(|at| at.id), Some("h".to_owned()));
-    }
-
-    #[test]
-    fn the_stop_nearest_the_cursor_wins_and_backward_scans_read_upward() {
-        let merged = merge_scans(
-            scan(&["n", "p"], Some("q")),
-            scan(&["o"], Some("x")),
-            &page(Some(Direction::Backward), 5),
-        );
-        assert_eq!(ids(&merged), ["n", "o", "p"]);
-        assert_eq!(merged.stopped_at.map(|at| at.id), Some("q".to_owned()));
-    }
-
-    #[test]
-    fn a_page_filled_before_any_stop_needs_no_stop() {
-        let merged = merge_scans(
-            scan(&["z", "y"], Some("a")),
-            scan(&["x"], None),
-            &page(None, 2),
-        );
-        assert_eq!(ids(&merged), ["z", "y"]);
-        assert_eq!(merged.stopped_at, None);
-    }
 
     #[test]
     fn every_combination_of_statuses_has_its_condition() {

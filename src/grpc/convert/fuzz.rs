@@ -7,7 +7,9 @@ use proptest::test_runner::TestCaseError;
 use prost::Message;
 use prost_types::{Duration, Timestamp};
 use runview_core::Error;
-use runview_core::presenter::{GetRunQuery, GetWaitpointQuery, ListBatchesQuery, ListRunsQuery};
+use runview_core::presenter::{
+    GetRunQuery, GetWaitpointQuery, ListBatchesQuery, ListRunsQuery, ListWaitpointsQuery,
+};
 use runview_core::status::PublicRunStatus;
 
 use super::{MAX_FILTER_VALUE_BYTES, MAX_FILTER_VALUES};
@@ -212,14 +214,19 @@ fn get_waitpoint_request() -> impl Strategy<Value = pb::GetWaitpointRequest> {
     })
 }
 
+/// Values of a proto enum whose known values are `known`: mostly those, sometimes anything, in
+/// lists up to well past the cap.
+fn enum_values(known: std::ops::Range<i32>) -> impl Strategy<Value = Vec<i32>> {
+    let value = mostly(known, prop_oneof![-2..20i32, any::<i32>()]).boxed();
+    mostly(
+        prop::collection::vec(value.clone(), 0..4),
+        prop::collection::vec(value, 0..3 * MAX_FILTER_VALUES),
+    )
+}
+
 fn list_batches_request() -> impl Strategy<Value = pb::ListBatchesRequest> {
-    let status = mostly(1..6i32, prop_oneof![-2..20i32, any::<i32>()]).boxed();
-    let statuses = mostly(
-        prop::collection::vec(status.clone(), 0..4),
-        prop::collection::vec(status, 0..3 * MAX_FILTER_VALUES),
-    );
     (
-        (id("env_"), page_size(), hostile_string(), statuses),
+        (id("env_"), page_size(), hostile_string(), enum_values(1..6)),
         proptest::option::of(id("batch_")),
         (timestamp(), timestamp(), duration()),
         any::<bool>(),
@@ -240,6 +247,39 @@ fn list_batches_request() -> impl Strategy<Value = pb::ListBatchesRequest> {
                 created_before,
                 period,
                 include_run_counts,
+            },
+        )
+}
+
+fn list_waitpoints_request() -> impl Strategy<Value = pb::ListWaitpointsRequest> {
+    (
+        (id("env_"), page_size(), hostile_string(), enum_values(1..4)),
+        (
+            enum_value(),
+            proptest::option::of(hostile_string()),
+            filter_values(),
+        ),
+        (timestamp(), timestamp(), duration()),
+        proptest::option::of(id("waitpoint_")),
+    )
+        .prop_map(
+            |(
+                (environment_id, page_size, page_token, statuses),
+                (status_filter_mode, idempotency_key, tags),
+                (created_after, created_before, period),
+                waitpoint_id,
+            )| pb::ListWaitpointsRequest {
+                environment_id,
+                page_size,
+                page_token,
+                statuses,
+                status_filter_mode,
+                idempotency_key,
+                tags,
+                created_after,
+                created_before,
+                period,
+                waitpoint_id,
             },
         )
 }
@@ -318,5 +358,21 @@ proptest! {
         request in list_batches_request(),
     ) {
         refused_only_as_invalid_argument(ListBatchesQuery::try_from(request))?;
+    }
+
+    #[test]
+    fn list_waitpoints_requests_from_any_bytes_are_converted_or_refused_as_invalid(
+        bytes in wire_bytes(list_waitpoints_request()),
+    ) {
+        if let Ok(request) = pb::ListWaitpointsRequest::decode(bytes.as_slice()) {
+            refused_only_as_invalid_argument(ListWaitpointsQuery::try_from(request))?;
+        }
+    }
+
+    #[test]
+    fn any_list_waitpoints_request_is_converted_or_refused_as_invalid(
+        request in list_waitpoints_request(),
+    ) {
+        refused_only_as_invalid_argument(ListWaitpointsQuery::try_from(request))?;
     }
 }

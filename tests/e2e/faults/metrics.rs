@@ -13,7 +13,7 @@ use crate::harness::{SeededDatabases, channel, test_config, with_password};
 const AUTH_TOKEN: &str = "metrics-test-token-5b0e7c1d";
 /// Added to the database URLs; the test server trusts local connections, so it goes unused.
 /// `GET /metrics` over a plain HTTP/1.1 connection; the body.
-pub async fn scrape(addr: std::net::SocketAddr) -> String {
+pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr)
         .await
         .expect("the metrics port accepts");

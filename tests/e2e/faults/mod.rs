@@ -6,8 +6,9 @@ mod control_plane;
 mod deadline;
 mod hostile;
 mod invalidation;
+mod listener;
 mod load;
-pub mod metrics;
+pub(crate) mod metrics;
 mod shutdown;
 mod store_outage;
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use runview_core::filter::{RunFilter, RunListQuery};
 use runview_core::ids::EnvironmentId;
-use runview_core::page::{PageRequest, TimeWindow};
+use runview_core::page::{DEFAULT_SCAN_BUDGET, PageRequest, TimeWindow};
 use runview_core::presenter::DEFAULT_LIST_PERIOD;
 use runview_core::status::{ApiVersion, PublicRunStatus, StatusFilterMode};
 use runview_store::{FIND_RUN_SQL, list_runs_sql};
@@ -90,8 +90,11 @@ pub fn list_runs(
             ..RunFilter::any_in(window)
         },
         page: PageRequest::for_page(None, page_size),
+        // The server's default, which the benchmark does not change.
+        scan_budget: DEFAULT_SCAN_BUDGET,
     };
-    // In list_runs_sql's documented order: environment, window, filters, limit.
+    // In list_runs_sql's documented order: environment, window, scan budget and filters (when
+    // filtered), limit.
     let timestamp = |at: DateTime<Utc>| at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let mut values = vec![
         environment_id.to_owned(),
@@ -99,6 +102,7 @@ pub fn list_runs(
         timestamp(now),
     ];
     if !stored.is_empty() {
+        values.push(DEFAULT_SCAN_BUDGET.to_string());
         let names: Vec<&str> = stored.iter().map(|s| s.as_str()).collect();
         values.push(format!("{{{}}}", names.join(",")));
     }
@@ -130,13 +134,14 @@ mod tests {
     #[test]
     fn a_list_script_binds_every_parameter_of_the_statement() -> anyhow::Result<()> {
         let script = list_runs("env_1", 25, &["COMPLETED", "FAILED"], Utc::now())?;
-        assert_eq!(script.variables.len(), 5);
+        assert_eq!(script.variables.len(), 6);
         assert!(!script.text.contains('$'));
+        assert_eq!(script.variables[3].1, DEFAULT_SCAN_BUDGET.to_string());
         assert_eq!(
-            script.variables[3].1,
+            script.variables[4].1,
             "{COMPLETED_SUCCESSFULLY,COMPLETED_WITH_ERRORS}"
         );
-        assert_eq!(script.variables[4].1, "26");
+        assert_eq!(script.variables[5].1, "26");
         Ok(())
     }
 }

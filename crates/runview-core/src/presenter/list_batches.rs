@@ -47,14 +47,21 @@ pub struct ListBatches<S, C> {
     stores: Arc<S>,
     control_plane: Arc<C>,
     signer: Arc<PageTokenSigner>,
+    scan_budget: usize,
 }
 
 impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
-    pub fn new(stores: Arc<S>, control_plane: Arc<C>, signer: Arc<PageTokenSigner>) -> Self {
+    pub fn new(
+        stores: Arc<S>,
+        control_plane: Arc<C>,
+        signer: Arc<PageTokenSigner>,
+        scan_budget: usize,
+    ) -> Self {
         Self {
             stores,
             control_plane,
             signer,
+            scan_budget,
         }
     }
 
@@ -74,8 +81,9 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
                 attributes: query.attributes.clone(),
             },
             page: paging.request.clone(),
+            scan_budget: self.scan_budget,
         };
-        let rows = self
+        let Scan { rows, stopped_at } = self
             .stores
             .list_batches(&list)
             .instrument(tracing::debug_span!("primary_query"))
@@ -112,10 +120,16 @@ impl<S: RunOpsStores, C: ControlPlane> ListBatches<S, C> {
                 .collect()
         };
         Ok(BatchListPage {
-            page: paging.finish(Scan::complete(items), |item| Keyset {
-                created_at: item.record.created_at,
-                id: item.record.id.as_str().to_owned(),
-            }),
+            page: paging.finish(
+                Scan {
+                    rows: items,
+                    stopped_at,
+                },
+                |item| Keyset {
+                    created_at: item.record.created_at,
+                    id: item.record.id.as_str().to_owned(),
+                },
+            ),
             has_any_batches,
         })
     }

@@ -70,14 +70,21 @@ pub struct ListRuns<S, C> {
     stores: Arc<S>,
     control_plane: Arc<C>,
     signer: Arc<PageTokenSigner>,
+    scan_budget: usize,
 }
 
 impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
-    pub fn new(stores: Arc<S>, control_plane: Arc<C>, signer: Arc<PageTokenSigner>) -> Self {
+    pub fn new(
+        stores: Arc<S>,
+        control_plane: Arc<C>,
+        signer: Arc<PageTokenSigner>,
+        scan_budget: usize,
+    ) -> Self {
         Self {
             stores,
             control_plane,
             signer,
+            scan_budget,
         }
     }
 
@@ -115,8 +122,9 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
                 attributes: query.attributes,
             },
             page: paging.request.clone(),
+            scan_budget: self.scan_budget,
         };
-        let rows = self
+        let Scan { rows, stopped_at } = self
             .stores
             .list_runs(&list)
             .instrument(tracing::debug_span!("primary_query"))
@@ -131,7 +139,11 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
                 .map(|row| list_item(row, query.api_version, &environment))
                 .collect()
         };
-        Ok(paging.finish(Scan::complete(items), |run| key(&run.id, run.created_at)))
+        let scan = Scan {
+            rows: items,
+            stopped_at,
+        };
+        Ok(paging.finish(scan, |run| key(&run.id, run.created_at)))
     }
 
     async fn resolve_schedule(&self, friendly_id: &str) -> Result<Option<String>> {

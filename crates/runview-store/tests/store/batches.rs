@@ -24,6 +24,7 @@ async fn listed(topology: &RunOpsTopology, query: &BatchListQuery) -> Vec<String
         .await
         .expect("every store answers");
     batches
+        .rows
         .iter()
         .map(|batch| batch.id.as_str().to_owned())
         .collect()
@@ -120,7 +121,7 @@ async fn batch_records_carry_every_column() {
         updated_at: created_at(60),
         completed_at: Some(created_at(120)),
     };
-    assert_eq!(batches, Ok(vec![expected]));
+    assert_eq!(batches.map(|scan| scan.rows), Ok(vec![expected]));
 }
 
 #[tokio::test]

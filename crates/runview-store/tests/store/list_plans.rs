@@ -119,19 +119,20 @@ async fn run_pages_are_index_ranges_with_no_filter_a_status_filter_or_a_tag_filt
             environment_id: env_1(),
             filter,
             page: page.clone(),
+            scan_budget: 1_000,
         };
         let sql = list_runs_sql(&query);
         check_plans(database.pool(), &sql, &format!("{head}, 26"), false, RUNS).await;
 
         let mut by_status = query.clone();
         by_status.filter.statuses = vec![TaskRunStatus::Executing, TaskRunStatus::Pending];
-        let arguments = format!("{head}, '{{EXECUTING,PENDING}}', 26");
+        let arguments = format!("{head}, 1000, '{{EXECUTING,PENDING}}', 26");
         let sql = list_runs_sql(&by_status);
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;
 
         let mut by_tag = query.clone();
         by_tag.filter.attributes.tags = vec!["tag1".to_owned()];
-        let arguments = format!("{head}, '{{tag1}}', 26");
+        let arguments = format!("{head}, 1000, '{{tag1}}', 26");
         let sql = list_runs_sql(&by_tag);
         check_plans(database.pool(), &sql, &arguments, true, RUNS).await;
     }
@@ -152,6 +153,7 @@ async fn batch_pages_are_index_ranges_with_no_filter_or_a_status_filter() {
             environment_id: env_1(),
             filter,
             page,
+            scan_budget: 1_000,
         };
         let sql = list_batches_sql(&query);
         check_plans(
@@ -165,7 +167,7 @@ async fn batch_pages_are_index_ranges_with_no_filter_or_a_status_filter() {
 
         let mut by_status = query;
         by_status.filter.attributes.statuses = vec![BatchStatus::Processing];
-        let arguments = format!("{head}, '{{PROCESSING}}', 26");
+        let arguments = format!("{head}, 1000, '{{PROCESSING}}', 26");
         let sql = list_batches_sql(&by_status);
         check_plans(database.pool(), &sql, &arguments, true, BATCHES).await;
     }

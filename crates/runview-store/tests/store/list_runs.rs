@@ -19,7 +19,10 @@ async fn listed(topology: &RunOpsTopology, query: &RunListQuery) -> Vec<String> 
         .list_runs(query)
         .await
         .expect("every store answers");
-    runs.iter().map(|run| run.id.as_str().to_owned()).collect()
+    runs.rows
+        .iter()
+        .map(|run| run.id.as_str().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -291,6 +294,7 @@ async fn split_lists_merge_both_stores_and_a_run_in_both_is_read_from_new() {
         .await;
     let runs = runs.expect("both stores answer");
     let merged: Vec<(&str, &str)> = runs
+        .rows
         .iter()
         .map(|run| (run.id.as_str(), run.task_identifier.as_str()))
         .collect();
@@ -340,6 +344,7 @@ async fn lists_read_metadata_and_task_kind_but_no_bodies() {
     let runs = topology.list_runs(&runs_query(no_run_filter(), 10)).await;
     let listed = runs
         .expect("the store answers")
+        .rows
         .pop()
         .expect("the run is listed");
     assert_eq!(

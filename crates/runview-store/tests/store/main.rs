@@ -10,6 +10,7 @@ mod plan;
 mod primaries;
 mod read_pool;
 mod routing;
+mod scan_budget;
 mod support;
 mod upstream_rules;
 mod waitpoint_list;

@@ -137,6 +137,7 @@ async fn the_region_filter_matches_the_region_a_run_displays() {
                 .list_runs(&query)
                 .await
                 .expect("the store answers")
+                .rows
                 .into_iter()
                 .map(|run| run.id.as_str().to_owned())
                 .collect();
@@ -173,6 +174,7 @@ async fn a_status_filter_leaves_out_batches_of_the_old_engine() {
         async move {
             let batches = topology.list_batches(&query).await.expect("answers");
             batches
+                .rows
                 .into_iter()
                 .map(|batch| batch.id.as_str().to_owned())
                 .collect::<Vec<_>>()

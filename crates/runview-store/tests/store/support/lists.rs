@@ -1,7 +1,7 @@
 //! List queries with no filter but what a test sets.
 
 use runview_core::filter::{BatchFilter, BatchListQuery, RunFilter, RunListQuery};
-use runview_core::page::{PageRequest, TimeWindow};
+use runview_core::page::{DEFAULT_SCAN_BUDGET, PageRequest, TimeWindow};
 
 use super::{ENV, created_at, environment};
 
@@ -26,6 +26,7 @@ pub fn runs_query(filter: RunFilter, limit: usize) -> RunListQuery {
             cursor: None,
             limit,
         },
+        scan_budget: DEFAULT_SCAN_BUDGET,
     }
 }
 
@@ -42,5 +43,6 @@ pub fn batches_query(filter: BatchFilter, limit: usize) -> BatchListQuery {
             cursor: None,
             limit,
         },
+        scan_budget: DEFAULT_SCAN_BUDGET,
     }
 }
