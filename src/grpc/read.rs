@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_store::RunOpsTopology;
 use tonic::{Request, Response, Status};
 
@@ -21,6 +23,7 @@ pub struct ReadAdapter {
     pub get_run: GetRun<RunOpsTopology, ControlPlaneResolver>,
     pub list_runs: ListRuns<RunOpsTopology, ControlPlaneResolver>,
     pub get_waitpoint: GetWaitpoint<RunOpsTopology, ControlPlaneResolver>,
+    pub get_batch: GetBatch<RunOpsTopology, ControlPlaneResolver>,
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
     pub list_waitpoints: ListWaitpoints<RunOpsTopology, ControlPlaneResolver>,
     /// The longest any request may run, whatever deadline its caller set.
@@ -102,8 +105,9 @@ impl pb::read_service_server::ReadService for ReadAdapter {
 
     async fn get_batch(
         &self,
-        _request: Request<pb::GetBatchRequest>,
+        request: Request<pb::GetBatchRequest>,
     ) -> Result<Response<pb::Batch>, Status> {
-        Err(Status::unimplemented("GetBatch is not served yet"))
+        self.serve(request, |query| self.get_batch.present(query))
+            .await
     }
 }

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use runview_controlplane::{ControlPlaneResolver, ResolverSettings};
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
@@ -126,6 +128,7 @@ impl Services {
                 config.waitpoint_callback_url.clone(),
                 config.list_scan_budget,
             ),
+            get_batch: GetBatch::new(stores.clone(), resolver.clone()),
             list_batches: ListBatches::new(
                 stores,
                 resolver.clone(),

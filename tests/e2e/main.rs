@@ -3,6 +3,7 @@
 
 mod boot;
 mod faults;
+mod get_batch;
 mod get_run;
 mod get_waitpoint;
 mod harness;

@@ -18,6 +18,7 @@ use crate::store::PgRunStore;
 
 const BATCH_COLUMNS: &str = r#"
     id,
+    "friendlyId" AS friendly_id,
     "runtimeEnvironmentId" AS environment_id,
     status::text AS status,
     "runCount" AS run_count,
@@ -26,10 +27,11 @@ const BATCH_COLUMNS: &str = r#"
     "updatedAt" AS updated_at,
     "completedAt" AS completed_at"#;
 
-/// One row of [`BATCH_COLUMNS`].
+/// One row of [`BATCH_COLUMNS`], and the same columns of GetBatch's statement.
 #[derive(Debug, sqlx::FromRow)]
-struct BatchRow {
+pub(crate) struct BatchRow {
     id: String,
+    friendly_id: String,
     environment_id: String,
     /// `status::text`, as for runs.
     status: String,
@@ -48,6 +50,7 @@ impl TryFrom<BatchRow> for BatchRecord {
             .ok_or_else(|| Error::Internal(format!("unknown batch status `{}`", row.status)))?;
         Ok(Self {
             id: BatchId::from_stored(row.id),
+            friendly_id: row.friendly_id,
             environment_id: row.environment_id,
             status,
             run_count: row.run_count,
@@ -81,8 +84,17 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
         r#"status = ANY($::"BatchTaskRunStatus"[]) AND "batchVersion" <> 'v1'"#,
         any_of(statuses),
     );
-    statement.and("id = $", attributes.batch_id.as_ref().map(|id| id.as_str()));
-    statement
+    // As the upstream: callers know a batch by its friendly id, which the oldest batches do not
+    // derive from their internal id. The unique ("friendlyId") index finds it at once, so such a
+    // page needs no walk.
+    let batch = attributes.batch_id.as_ref().map(BatchId::friendly);
+    let one_batch = batch.is_some();
+    statement.and(r#""friendlyId" = $"#, batch);
+    if one_batch {
+        statement.unbudgeted()
+    } else {
+        statement
+    }
 }
 
 /// The statement [`PgRunStore::list_batches`] sends for `query`, for plan checks. Its parameters

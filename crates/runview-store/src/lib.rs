@@ -4,6 +4,7 @@
 
 mod batches;
 mod boot;
+mod find_batch;
 mod find_run;
 mod keyset;
 mod list_runs;
@@ -18,6 +19,7 @@ mod waitpoint_list;
 
 pub use batches::list_batches_sql;
 pub use boot::{BootError, TopologySettings};
+pub use find_batch::FIND_BATCH_SQL;
 pub use find_run::FIND_RUN_SQL;
 pub use list_runs::list_runs_sql;
 pub use schema::{RECOMMENDED_INDEXES, column_needs};

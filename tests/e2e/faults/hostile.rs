@@ -91,11 +91,12 @@ fn undecodable_bodies() -> [(&'static str, Vec<u8>); 3] {
     ]
 }
 
-const READ_METHODS: [&str; 4] = [
+const READ_METHODS: [&str; 5] = [
     "/runview.v1.ReadService/GetRun",
     "/runview.v1.ReadService/ListRuns",
     "/runview.v1.ReadService/GetWaitpoint",
     "/runview.v1.ReadService/ListBatches",
+    "/runview.v1.ReadService/GetBatch",
 ];
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 mod batches;
 mod boot;
+mod find_batch;
 mod find_run;
 mod list_plans;
 mod list_runs;

@@ -6,7 +6,7 @@ mod plans;
 mod waitpoints;
 mod walk;
 
-pub use batches::{NewBatch, batch, insert_bulk_batches};
+pub use batches::{NewBatch, NewBatchError, batch, batch_error, insert_bulk_batches};
 pub use lists::{batches_query, no_batch_filter, no_run_filter, runs_query};
 pub use plans::{explain_generic_and_custom, plan_nodes};
 pub use waitpoints::{NewWaitpoint, connect, new_year, waitpoint};
