@@ -64,10 +64,7 @@ fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_>
         any_of(&attributes.versions).filter(|_| all),
     );
     statement.and(r#"t."runTags" && $"#, any_of(&attributes.tags));
-    statement.and(
-        r#"t."batchId" = $"#,
-        attributes.batch_id.as_ref().map(|id| id.as_str()),
-    );
+    statement.and(r#"t."batchId" = $"#, filter.batch_id.as_deref());
     statement.and(
         r#"t."scheduleId" = $"#,
         filter.schedule_id.as_deref().filter(|_| all),
