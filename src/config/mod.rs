@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 mod validate;
 
-pub use self::validate::{InvalidOption, PageTokens, Tls, ValidatedConfig};
+pub use self::validate::{InvalidOption, PageTokens, Tls, ValidatedConfig, secret_entries};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -99,6 +99,11 @@ pub struct Config {
     /// The longest a request may run when its caller set no shorter deadline.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long before the caller's deadline work stops and DEADLINE_EXCEEDED is answered (at
+    /// most a tenth of the caller's budget), so the answer reaches the caller before its own
+    /// timer fires.
+    #[serde(with = "humantime_serde")]
+    pub deadline_margin: Duration,
     #[serde(with = "humantime_serde")]
     pub http2_keepalive_interval: Duration,
     #[serde(with = "humantime_serde")]
@@ -131,7 +136,7 @@ pub struct Config {
     /// Bearer tokens the webapp may present, comma-separated. None configured: no authentication.
     #[serde(skip_serializing)]
     pub auth_tokens: Option<SecretString>,
-    /// A file with one bearer token per line, added to `auth_tokens`.
+    /// A file with one bearer token per line, added to `auth_tokens`; read again when it changes.
     pub auth_tokens_file: Option<PathBuf>,
     /// Serve TLS with this certificate chain and key (PEM).
     pub tls_cert_file: Option<PathBuf>,
@@ -146,8 +151,14 @@ pub struct Config {
     /// Unset: a random per-process secret, so tokens do not survive a restart or another replica.
     #[serde(skip_serializing)]
     pub page_token_secrets: Option<SecretString>,
+    /// A file with one page-token secret per line, instead of `page_token_secrets`: the first
+    /// signs, all verify. Read again when it changes.
+    pub page_token_secrets_file: Option<PathBuf>,
     #[serde(with = "humantime_serde")]
     pub page_token_ttl: Duration,
+    /// How often the secret files are read again (a mounted Kubernetes Secret changes in place).
+    #[serde(with = "humantime_serde")]
+    pub secret_reload_interval: Duration,
     /// The webapp origin waitpoint callback URLs start with.
     pub waitpoint_callback_url: String,
 }
@@ -214,6 +225,7 @@ impl Default for Config {
             max_concurrent_invalidations: 8,
             max_request_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            deadline_margin: Duration::from_millis(50),
             http2_keepalive_interval: Duration::from_secs(30),
             http2_keepalive_timeout: Duration::from_secs(10),
             tcp_keepalive: Duration::from_secs(60),
@@ -234,7 +246,9 @@ impl Default for Config {
             reflection: true,
             embedded_data_dir: std::env::temp_dir().join("runview-embedded"),
             page_token_secrets: None,
+            page_token_secrets_file: None,
             page_token_ttl: Duration::from_secs(3 * 24 * 3600),
+            secret_reload_interval: Duration::from_secs(5),
             waitpoint_callback_url: "http://localhost:3030".to_owned(),
         }
     }

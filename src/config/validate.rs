@@ -1,13 +1,13 @@
 //! The rules a field's type cannot express, checked in one place once the layers are merged: the
-//! TLS files come as a pair, secret lists are split into their entries, the page-token lifetime
-//! fits a timestamp, and the idle timeout outlasts a keepalive round. Nothing here reads a file, so a configuration meant for another
-//! machine (the manifests' tests load one) can still be checked; the files an option names are
-//! read when the server starts.
+//! TLS files come as a pair, secret lists are split into their entries, page-token secrets come
+//! from one place, the page-token lifetime fits a timestamp, and the idle timeout outlasts a
+//! keepalive round. Nothing here reads a file, so a configuration meant for another machine (the
+//! manifests' tests load one) can still be checked; the files an option names are read when the
+//! server starts.
 
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::TimeDelta;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -33,7 +33,8 @@ pub struct Tls {
 /// How page tokens are signed.
 #[derive(Clone, Debug)]
 pub struct PageTokens {
-    /// The first signs, all verify (rotation). Empty when none is configured.
+    /// The entries of `page_token_secrets`: the first signs, all verify (rotation). Empty when
+    /// none is configured, or when they come from `page_token_secrets_file`.
     pub secrets: Vec<SecretString>,
     pub ttl: TimeDelta,
 }
@@ -46,8 +47,8 @@ pub struct ValidatedConfig {
     /// None: plaintext.
     pub tls: Option<Tls>,
     pub page_tokens: PageTokens,
-    /// The entries of `auth_tokens`; [`ValidatedConfig::bearer_tokens`] adds the file's.
-    bearer_tokens: Vec<SecretString>,
+    /// The entries of `auth_tokens`; those of `auth_tokens_file` are read when the server starts.
+    pub bearer_tokens: Vec<SecretString>,
 }
 
 impl Config {
@@ -71,6 +72,10 @@ impl Config {
                 self.connection_first_byte_timeout.is_zero(),
             ),
             ("list_scan_budget", self.list_scan_budget == 0),
+            (
+                "secret_reload_interval",
+                self.secret_reload_interval.is_zero(),
+            ),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
             return Err(InvalidOption {
@@ -110,6 +115,12 @@ impl Config {
             if let Some(url) = url {
                 check_database_url(option, url.expose_secret())?;
             }
+        }
+        if self.page_token_secrets.is_some() && self.page_token_secrets_file.is_some() {
+            return Err(InvalidOption {
+                option: "page_token_secrets_file",
+                problem: "and page_token_secrets cannot both be set: which secret would sign?",
+            });
         }
         let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
             option: "page_token_ttl",
@@ -156,20 +167,6 @@ impl Config {
     }
 }
 
-impl ValidatedConfig {
-    /// Every bearer token: the entries of `auth_tokens` and the lines of `auth_tokens_file`.
-    /// None: authentication is off.
-    pub fn bearer_tokens(&self) -> anyhow::Result<Vec<SecretString>> {
-        let mut tokens = self.bearer_tokens.clone();
-        if let Some(path) = &self.auth_tokens_file {
-            let file = std::fs::read_to_string(path)
-                .with_context(|| format!("auth_tokens_file: cannot read {}", path.display()))?;
-            tokens.extend(secret_entries(&file, '\n'));
-        }
-        Ok(tokens)
-    }
-}
-
 impl Deref for ValidatedConfig {
     type Target = Config;
 
@@ -202,7 +199,7 @@ fn check_database_url(option: &'static str, url: &str) -> Result<(), InvalidOpti
 
 /// The entries of a list of secrets, trimmed. Blank entries (a trailing comma, an empty line)
 /// are skipped rather than refused, so a list edited by hand cannot lock every client out.
-fn secret_entries(list: &str, separator: char) -> Vec<SecretString> {
+pub fn secret_entries(list: &str, separator: char) -> Vec<SecretString> {
     list.split(separator)
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -230,7 +227,7 @@ mod tests {
         assert!(config.tls.is_none());
         assert!(config.page_tokens.secrets.is_empty());
         assert_eq!(config.page_tokens.ttl, TimeDelta::days(3));
-        assert!(config.bearer_tokens().expect("no file to read").is_empty());
+        assert!(config.bearer_tokens.is_empty());
     }
 
     #[test]
@@ -289,10 +286,7 @@ mod tests {
         .validate()
         .expect("valid");
         assert_eq!(exposed(&config.page_tokens.secrets), ["new", "old"]);
-        assert_eq!(
-            exposed(&config.bearer_tokens().expect("no file")),
-            ["t1", "t2"]
-        );
+        assert_eq!(exposed(&config.bearer_tokens), ["t1", "t2"]);
     }
 
     #[test]
@@ -305,40 +299,17 @@ mod tests {
         .validate()
         .expect("valid");
         assert!(config.page_tokens.secrets.is_empty());
-        assert!(config.bearer_tokens().expect("no file").is_empty());
+        assert!(config.bearer_tokens.is_empty());
     }
 
     #[test]
-    fn the_auth_tokens_file_adds_one_token_per_line() {
-        let directory = tempfile::tempdir().expect("a temporary directory");
-        let path = directory.path().join("tokens");
-        std::fs::write(&path, "file1\r\n\n  file2  \n").expect("written");
-        let config = Config {
-            auth_tokens: Some(SecretString::from("t1")),
-            auth_tokens_file: Some(path),
+    fn page_token_secrets_come_from_one_place() {
+        let error = refused(Config {
+            page_token_secrets: Some(SecretString::from("s1")),
+            page_token_secrets_file: Some("secrets".into()),
             ..Config::default()
-        }
-        .validate()
-        .expect("valid");
-        assert_eq!(
-            exposed(&config.bearer_tokens().expect("readable")),
-            ["t1", "file1", "file2"]
-        );
-    }
-
-    #[test]
-    fn an_unreadable_auth_tokens_file_names_the_option() {
-        let config = Config {
-            auth_tokens_file: Some("/nonexistent/runview/tokens".into()),
-            ..Config::default()
-        }
-        .validate()
-        .expect("the file is read when the server starts, not when validating");
-        let error = config.bearer_tokens().expect_err("unreadable");
-        assert!(
-            format!("{error:#}").contains("auth_tokens_file"),
-            "{error:#}"
-        );
+        });
+        assert!(error.contains("page_token_secrets_file"), "{error}");
     }
 
     #[test]
@@ -415,6 +386,13 @@ mod tests {
                     ..Config::default()
                 },
                 "the option connection_first_byte_timeout must be greater than zero",
+            ),
+            (
+                Config {
+                    secret_reload_interval: Duration::ZERO,
+                    ..Config::default()
+                },
+                "the option secret_reload_interval must be greater than zero",
             ),
         ];
         for (config, refusal) in cases {

@@ -17,7 +17,7 @@ use tonic_health::pb::health_server::{Health, HealthServer};
 use super::connections::{ConnectionLimits, Connections};
 use super::listeners::Listeners;
 use super::services::Services;
-use super::{LIVENESS, RunningServer, readiness, transport};
+use super::{LIVENESS, RunningServer, readiness, secrets, transport};
 use crate::config::ValidatedConfig;
 use crate::grpc::{BearerAuth, CacheAdapter, Edge, ReadAdapter};
 use crate::proto::cache_service_server::CacheServiceServer;
@@ -40,6 +40,7 @@ pub async fn serve(
         readiness: dependencies,
         sampled_pools,
         split,
+        secret_reloads,
     } = services;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
@@ -97,6 +98,11 @@ pub async fn serve(
         ),
         metrics::sample_pools(sampled_pools, shutdown.clone()),
         resolver.spawn_invalidation_listener(invalidation_url, shutdown.clone()),
+        secrets::watch(
+            secret_reloads,
+            config.secret_reload_interval,
+            shutdown.clone(),
+        ),
     ];
     tracing::info!(grpc_addr = %addrs.grpc, health_addr = %addrs.health, metrics_addr = %addrs.metrics, split, "runview is listening");
 

@@ -9,10 +9,10 @@ use runview_core::page::Scan;
 use runview_core::ports::BatchRunCounts;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
-use runview_pg::map_error;
+use runview_pg::{Statement, map_error};
 use sqlx::FromRow;
 
-use crate::keyset::{KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, ScanStatements, any_of};
 use crate::merge::Keyed;
 use crate::store::PgRunStore;
 
@@ -125,11 +125,25 @@ struct BatchRunCountRow {
     runs: i64,
 }
 
+const LIST_BATCHES: ScanStatements = ScanStatements::of("list_batches", "SELECT BatchTaskRun");
+
+const HAS_ANY_BATCHES: Statement = Statement {
+    name: "has_any_batches",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun",
+};
+
+const COUNT_BATCH_RUNS: Statement = Statement {
+    name: "count_batch_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+
 impl PgRunStore {
     /// One keyset page of the environment's batches in this store, in scan order.
     pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Scan<BatchRecord>> {
         let scan = self
-            .scan_keyset("list_batches", statement(query), &query.page)
+            .scan_keyset(&LIST_BATCHES, statement(query), &query.page)
             .await?;
         let rows = scan
             .rows
@@ -147,7 +161,7 @@ impl PgRunStore {
     }
 
     pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {
-        let mut lease = self.lease("has_any_batches").await?;
+        let mut lease = self.lease(&HAS_ANY_BATCHES).await?;
         let any = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
             .bind(environment_id.as_str())
             .fetch_one(lease.connection())
@@ -162,7 +176,7 @@ impl PgRunStore {
         batch_ids: &[BatchId],
     ) -> Result<BatchRunCounts> {
         let ids: Vec<&str> = batch_ids.iter().map(BatchId::as_str).collect();
-        let mut lease = self.lease("count_batch_runs").await?;
+        let mut lease = self.lease(&COUNT_BATCH_RUNS).await?;
         let rows = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
             .bind(environment_id.as_str())
             .bind(ids)

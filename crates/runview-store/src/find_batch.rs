@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use runview_core::batch::{BatchDetailRecord, BatchItemError, BatchLookup, BatchRecord};
 use runview_core::{Error, Result};
+use runview_pg::Statement;
 
 use crate::batches::BatchRow;
 use crate::store::PgRunStore;
@@ -111,6 +112,12 @@ impl TryFrom<BatchDetailRow> for BatchDetailRecord {
     }
 }
 
+const FIND_BATCH: Statement = Statement {
+    name: "find_batch",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun BatchTaskRunError",
+};
+
 impl PgRunStore {
     /// The batch inside its environment with its item errors, or `None` when this store does not
     /// hold it there.
@@ -118,7 +125,7 @@ impl PgRunStore {
         &self,
         lookup: &BatchLookup,
     ) -> Result<Option<BatchDetailRecord>> {
-        let mut lease = self.lease("find_batch").await?;
+        let mut lease = self.lease(&FIND_BATCH).await?;
         let row = sqlx::query_as(FIND_BATCH_SQL)
             .bind(lookup.batch_id.as_str())
             .bind(lookup.environment_id.as_str())

@@ -4,6 +4,7 @@ use runview_core::ids::Residency;
 use runview_core::ports::RunLookup;
 use runview_core::run::{RunGraph, RunRecord};
 use runview_core::{Error, Result};
+use runview_pg::Statement;
 
 use crate::run_row::{RunRow, run_columns};
 use crate::store::PgRunStore;
@@ -102,11 +103,17 @@ pub(crate) fn assemble(
     }))
 }
 
+const FIND_RUN: Statement = Statement {
+    name: "find_run",
+    operation: "SELECT",
+    summary: "SELECT TaskRun TaskRunAttempt",
+};
+
 impl PgRunStore {
     /// The run inside its environment with its parent, root and first children, or `None` when
     /// this store does not hold it there.
     pub async fn find_run(&self, lookup: &RunLookup) -> Result<Option<RunGraph>> {
-        let mut lease = self.lease("find_run").await?;
+        let mut lease = self.lease(&FIND_RUN).await?;
         // A `&'static str` statement is prepared once per connection and then reused by sqlx.
         let rows = sqlx::query_as(FIND_RUN_SQL)
             .bind(lookup.run_id.as_str())

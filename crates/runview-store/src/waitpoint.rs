@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use runview_core::ids::{EnvironmentId, Residency, RunId, WaitpointId};
 use runview_core::waitpoint::{ConnectedRun, MAX_CONNECTED_RUNS, WaitpointRecord, WaitpointType};
 use runview_core::{Error, Result};
+use runview_pg::Statement;
 
 use crate::store::PgRunStore;
 
@@ -95,18 +96,40 @@ WHERE w.id = $1 AND w."environmentId" = $2
 
 /// The statements of one store, which differ in where it keeps connections.
 struct WaitpointStatements {
-    find: &'static str,
-    connected_runs: &'static str,
+    find_sql: &'static str,
+    find: Statement,
+    connected_runs_sql: &'static str,
+    connected_runs: Statement,
 }
 
 const LEGACY: WaitpointStatements = WaitpointStatements {
-    find: find_waitpoint_sql!(legacy_connected_runs_sql!()),
-    connected_runs: legacy_connected_runs_sql!(),
+    find_sql: find_waitpoint_sql!(legacy_connected_runs_sql!()),
+    find: Statement {
+        name: "find_waitpoint",
+        operation: "SELECT",
+        summary: "SELECT Waitpoint _WaitpointRunConnections TaskRun",
+    },
+    connected_runs_sql: legacy_connected_runs_sql!(),
+    connected_runs: Statement {
+        name: "connected_runs",
+        operation: "SELECT",
+        summary: "SELECT _WaitpointRunConnections TaskRun",
+    },
 };
 
 const NEW: WaitpointStatements = WaitpointStatements {
-    find: find_waitpoint_sql!(new_connected_runs_sql!()),
-    connected_runs: new_connected_runs_sql!(),
+    find_sql: find_waitpoint_sql!(new_connected_runs_sql!()),
+    find: Statement {
+        name: "find_waitpoint",
+        operation: "SELECT",
+        summary: "SELECT Waitpoint WaitpointRunConnection TaskRun",
+    },
+    connected_runs_sql: new_connected_runs_sql!(),
+    connected_runs: Statement {
+        name: "connected_runs",
+        operation: "SELECT",
+        summary: "SELECT WaitpointRunConnection TaskRun",
+    },
 };
 
 fn statements(store: Residency) -> &'static WaitpointStatements {
@@ -215,8 +238,9 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Option<WaitpointRecord>> {
-        let mut lease = self.lease("find_waitpoint").await?;
-        let row = sqlx::query_as(statements(self.residency()).find)
+        let statements = statements(self.residency());
+        let mut lease = self.lease(&statements.find).await?;
+        let row = sqlx::query_as(statements.find_sql)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())
@@ -232,8 +256,9 @@ impl PgRunStore {
         environment_id: &EnvironmentId,
         waitpoint_id: &WaitpointId,
     ) -> Result<Vec<ConnectedRun>> {
-        let mut lease = self.lease("connected_runs").await?;
-        let rows = sqlx::query_as(statements(self.residency()).connected_runs)
+        let statements = statements(self.residency());
+        let mut lease = self.lease(&statements.connected_runs).await?;
+        let rows = sqlx::query_as(statements.connected_runs_sql)
             .bind(waitpoint_id.as_str())
             .bind(environment_id.as_str())
             .bind(connected_runs_limit())

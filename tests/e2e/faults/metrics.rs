@@ -11,25 +11,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{alone, bounded, get_run};
-use crate::harness::{SeededDatabases, channel, test_config};
+use crate::harness::{SeededDatabases, channel, test_config, with_password};
 
 const AUTH_TOKEN: &str = "metrics-test-token-5b0e7c1d";
 /// Added to the database URLs; the test server trusts local connections, so it goes unused.
-const DATABASE_PASSWORD: &str = "metrics-test-password-93a4f2";
-
-/// `url` with a password: its own if it has one, else [`DATABASE_PASSWORD`]; and that password.
-fn with_password(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
-    let (userinfo, hostpart) = rest.split_once('@').expect("a URL with a user");
-    match userinfo.split_once(':') {
-        Some((_, password)) => (url.to_owned(), password.to_owned()),
-        None => (
-            format!("{scheme}://{userinfo}:{DATABASE_PASSWORD}@{hostpart}"),
-            DATABASE_PASSWORD.to_owned(),
-        ),
-    }
-}
-
 /// `GET /metrics` over a plain HTTP/1.1 connection; the body.
 pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr)

@@ -5,6 +5,7 @@ mod attack;
 mod auth;
 mod connections;
 mod control_plane;
+mod deadline;
 mod hostile;
 mod invalidation;
 mod listener;
