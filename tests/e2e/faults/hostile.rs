@@ -96,12 +96,13 @@ fn undecodable_bodies() -> [(&'static str, Vec<u8>); 3] {
     ]
 }
 
-const READ_METHODS: [&str; 5] = [
+const READ_METHODS: [&str; 6] = [
     "/runview.v1.ReadService/GetRun",
     "/runview.v1.ReadService/ListRuns",
     "/runview.v1.ReadService/GetWaitpoint",
     "/runview.v1.ReadService/ListBatches",
     "/runview.v1.ReadService/GetBatch",
+    "/runview.v1.ReadService/ListWaitpoints",
 ];
 
 #[tokio::test]
