@@ -1,16 +1,17 @@
 //! Prometheus metrics on their own port. Libraries record through the `metrics` facade; this
 //! module installs the one process-wide recorder, serves `/metrics`, and records what only the
-//! edge sees: requests by method and code, connection pools and readiness.
+//! edge sees: requests by method and code, client connections, connection pools and readiness.
 
+use std::fmt::Debug;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::Listener;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use runview_pg::ReadPool;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
@@ -47,9 +48,9 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Serves `GET /metrics` until shutdown.
+/// Serves `GET /metrics` on the connections `listener` admits until shutdown.
 pub fn serve(
-    listener: TcpListener,
+    listener: impl Listener<Addr: Debug>,
     shutdown: CancellationToken,
 ) -> JoinHandle<std::io::Result<()>> {
     let handle = handle();
@@ -67,6 +68,22 @@ pub fn record_request(method: &'static str, code: Code, elapsed: Duration) {
     metrics::counter!("runview_requests_total", "method" => method, "code" => code).increment(1);
     metrics::histogram!("runview_request_duration_seconds", "method" => method, "code" => code)
         .record(elapsed.as_secs_f64());
+}
+
+/// A connection admitted on `port` (`grpc`, `health`, `metrics`).
+pub fn connection_opened(port: &'static str) {
+    metrics::gauge!("runview_connections_open", "port" => port).increment(1);
+}
+
+pub fn connection_closed(port: &'static str) {
+    metrics::gauge!("runview_connections_open", "port" => port).decrement(1);
+}
+
+/// A connection closed by runview: beyond the port's cap (`over_limit`), or silent too long
+/// (`first_byte_timeout`, `idle_timeout`).
+pub fn connection_dropped(port: &'static str, reason: &'static str) {
+    metrics::counter!("runview_connections_dropped_total", "port" => port, "reason" => reason)
+        .increment(1);
 }
 
 /// Whether readiness reports SERVING: a probe's verdict, kept where alerts can see it.
@@ -125,7 +142,8 @@ pub fn sample_pools(
     })
 }
 
-fn code_name(code: Code) -> &'static str {
+/// The `code` label of a request's outcome: the code's name in the gRPC specification.
+pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",

@@ -415,7 +415,7 @@ fn the_deployed_configuration_loads_and_is_production_ready() {
         "cache invalidation needs the control-plane primary"
     );
     assert!(
-        config.page_token_secrets.is_some(),
+        config.page_token_secrets.is_some() || config.page_token_secrets_file.is_some(),
         "without shared page-token secrets each replica signs with its own random secret"
     );
     assert!(
@@ -510,11 +510,10 @@ fn the_grace_period_outlasts_the_shutdown_delay_and_drain() {
     );
 }
 
-#[test]
-fn the_auth_tokens_file_is_a_mounted_secret() {
-    let manifests = Manifests::load();
-    let config = deployed_config(&manifests);
-    let file = config.auth_tokens_file.expect("auth_tokens_file is set");
+/// `file` is a key of a Secret mounted read-only as a volume (not an environment variable, not a
+/// `subPath`), so the kubelet updates it in place and runview reads it again: rotation without a
+/// restart.
+fn assert_mounted_secret(manifests: &Manifests, file: &Path) {
     let container = manifests.container();
     let mount = list(container, "volumeMounts")
         .iter()
@@ -530,7 +529,20 @@ fn the_auth_tokens_file_is_a_mounted_secret() {
         .iter()
         .find(|item| Path::new(text(item, "path")) == relative)
         .unwrap_or_else(|| panic!("the volume projects no {}", relative.display()));
+    assert!(
+        mount.get("subPath").is_none(),
+        "a subPath mount is never updated"
+    );
     manifests.secret_value(secret, text(item, "key"));
+}
+
+#[test]
+fn the_secret_files_are_mounted_secrets() {
+    let manifests = Manifests::load();
+    let config = deployed_config(&manifests);
+    for file in [config.auth_tokens_file, config.page_token_secrets_file] {
+        assert_mounted_secret(&manifests, &file.expect("the secret file is set"));
+    }
 }
 
 #[test]

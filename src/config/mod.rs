@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 mod validate;
 
-pub use self::validate::{InvalidOption, PageTokens, Tls, ValidatedConfig};
+pub use self::validate::{InvalidOption, PageTokens, Tls, ValidatedConfig, secret_entries};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -104,6 +104,11 @@ pub struct Config {
     /// The longest a request may run when its caller set no shorter deadline.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long before the caller's deadline work stops and DEADLINE_EXCEEDED is answered (at
+    /// most a tenth of the caller's budget), so the answer reaches the caller before its own
+    /// timer fires.
+    #[serde(with = "humantime_serde")]
+    pub deadline_margin: Duration,
     #[serde(with = "humantime_serde")]
     pub http2_keepalive_interval: Duration,
     #[serde(with = "humantime_serde")]
@@ -115,6 +120,19 @@ pub struct Config {
     pub max_connection_age: Duration,
     #[serde(with = "humantime_serde")]
     pub max_connection_age_grace: Duration,
+    /// On every port, a connection whose first byte has not arrived this long after it was
+    /// accepted is closed: a socket that connects and never speaks holds no descriptor for long.
+    #[serde(with = "humantime_serde")]
+    pub connection_first_byte_timeout: Duration,
+    /// On every port, a connection with no byte sent or received for this long is closed. The
+    /// gRPC port's keepalive pings keep a live client's connection from ever looking idle.
+    #[serde(with = "humantime_serde")]
+    pub connection_idle_timeout: Duration,
+    /// Connections open at once on each port; beyond it a new one is closed as it is accepted.
+    /// Each port has its own cap, so a flood of one leaves the others (health) answering.
+    pub grpc_max_connections: usize,
+    pub health_max_connections: usize,
+    pub metrics_max_connections: usize,
     /// How often readiness checks the databases.
     #[serde(with = "humantime_serde")]
     pub readiness_interval: Duration,
@@ -123,7 +141,7 @@ pub struct Config {
     /// Bearer tokens the webapp may present, comma-separated. None configured: no authentication.
     #[serde(skip_serializing)]
     pub auth_tokens: Option<SecretString>,
-    /// A file with one bearer token per line, added to `auth_tokens`.
+    /// A file with one bearer token per line, added to `auth_tokens`; read again when it changes.
     pub auth_tokens_file: Option<PathBuf>,
     /// Serve TLS with this certificate chain and key (PEM).
     pub tls_cert_file: Option<PathBuf>,
@@ -138,8 +156,14 @@ pub struct Config {
     /// Unset: a random per-process secret, so tokens do not survive a restart or another replica.
     #[serde(skip_serializing)]
     pub page_token_secrets: Option<SecretString>,
+    /// A file with one page-token secret per line, instead of `page_token_secrets`: the first
+    /// signs, all verify. Read again when it changes.
+    pub page_token_secrets_file: Option<PathBuf>,
     #[serde(with = "humantime_serde")]
     pub page_token_ttl: Duration,
+    /// How often the secret files are read again (a mounted Kubernetes Secret changes in place).
+    #[serde(with = "humantime_serde")]
+    pub secret_reload_interval: Duration,
     /// The webapp origin waitpoint callback URLs start with.
     pub waitpoint_callback_url: String,
 }
@@ -208,11 +232,17 @@ impl Default for Config {
             max_concurrent_invalidations: 8,
             max_request_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(10),
+            deadline_margin: Duration::from_millis(50),
             http2_keepalive_interval: Duration::from_secs(30),
             http2_keepalive_timeout: Duration::from_secs(10),
             tcp_keepalive: Duration::from_secs(60),
             max_connection_age: Duration::from_secs(300),
             max_connection_age_grace: Duration::from_secs(30),
+            connection_first_byte_timeout: Duration::from_secs(5),
+            connection_idle_timeout: Duration::from_secs(120),
+            grpc_max_connections: 512,
+            health_max_connections: 32,
+            metrics_max_connections: 16,
             readiness_interval: Duration::from_secs(2),
             readiness_failure_threshold: 3,
             auth_tokens: None,
@@ -223,7 +253,9 @@ impl Default for Config {
             reflection: true,
             embedded_data_dir: std::env::temp_dir().join("runview-embedded"),
             page_token_secrets: None,
+            page_token_secrets_file: None,
             page_token_ttl: Duration::from_secs(3 * 24 * 3600),
+            secret_reload_interval: Duration::from_secs(5),
             waitpoint_callback_url: "http://localhost:3030".to_owned(),
         }
     }

@@ -1,13 +1,13 @@
 //! The rules a field's type cannot express, checked in one place once the layers are merged: the
-//! TLS files come as a pair, secret lists are split into their entries, and the page-token
-//! lifetime fits a timestamp. Nothing here reads a file, so a configuration meant for another
-//! machine (the manifests' tests load one) can still be checked; the files an option names are
-//! read when the server starts.
+//! TLS files come as a pair, secret lists are split into their entries, page-token secrets come
+//! from one place, the page-token lifetime fits a timestamp, and the idle timeout outlasts a
+//! keepalive round. Nothing here reads a file, so a configuration meant for another machine (the
+//! manifests' tests load one) can still be checked; the files an option names are read when the
+//! server starts.
 
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::TimeDelta;
 use runview_store::Coalescing;
 use secrecy::{ExposeSecret, SecretString};
@@ -34,7 +34,8 @@ pub struct Tls {
 /// How page tokens are signed.
 #[derive(Clone, Debug)]
 pub struct PageTokens {
-    /// The first signs, all verify (rotation). Empty when none is configured.
+    /// The entries of `page_token_secrets`: the first signs, all verify (rotation). Empty when
+    /// none is configured, or when they come from `page_token_secrets_file`.
     pub secrets: Vec<SecretString>,
     pub ttl: TimeDelta,
 }
@@ -49,13 +50,14 @@ pub struct ValidatedConfig {
     pub page_tokens: PageTokens,
     /// From `lookup_coalescing` and `max_coalesced_lookups`.
     pub coalescing: Coalescing,
-    /// The entries of `auth_tokens`; [`ValidatedConfig::bearer_tokens`] adds the file's.
-    bearer_tokens: Vec<SecretString>,
+    /// The entries of `auth_tokens`; those of `auth_tokens_file` are read when the server starts.
+    pub bearer_tokens: Vec<SecretString>,
 }
 
 impl Config {
     pub fn validate(&self) -> Result<ValidatedConfig, InvalidOption> {
-        // Zero would make the readiness ticker panic and turn every request away.
+        // Zero would make the readiness ticker panic, turn every request or connection away, or
+        // close every connection before its first byte could arrive.
         let positive = [
             ("readiness_interval", self.readiness_interval.is_zero()),
             ("max_concurrent_requests", self.max_concurrent_requests == 0),
@@ -65,12 +67,34 @@ impl Config {
             ),
             ("max_request_bytes", self.max_request_bytes == 0),
             ("pool_max_connections", self.pool_max_connections == 0),
+            ("grpc_max_connections", self.grpc_max_connections == 0),
+            ("health_max_connections", self.health_max_connections == 0),
+            ("metrics_max_connections", self.metrics_max_connections == 0),
+            (
+                "connection_first_byte_timeout",
+                self.connection_first_byte_timeout.is_zero(),
+            ),
             ("list_scan_budget", self.list_scan_budget == 0),
+            (
+                "secret_reload_interval",
+                self.secret_reload_interval.is_zero(),
+            ),
         ];
         if let Some((option, _)) = positive.into_iter().find(|(_, zero)| *zero) {
             return Err(InvalidOption {
                 option,
                 problem: "must be greater than zero",
+            });
+        }
+        // A live client answers the server's keepalive ping within the keepalive timeout, so
+        // with a longer idle timeout only a peer that stopped answering is ever idle.
+        if self.connection_idle_timeout
+            <= self.http2_keepalive_interval + self.http2_keepalive_timeout
+        {
+            return Err(InvalidOption {
+                option: "connection_idle_timeout",
+                problem: "must be longer than http2_keepalive_interval and \
+                          http2_keepalive_timeout together, or live gRPC clients would be cut off",
             });
         }
         let urls = [
@@ -94,6 +118,12 @@ impl Config {
             if let Some(url) = url {
                 check_database_url(option, url.expose_secret())?;
             }
+        }
+        if self.page_token_secrets.is_some() && self.page_token_secrets_file.is_some() {
+            return Err(InvalidOption {
+                option: "page_token_secrets_file",
+                problem: "and page_token_secrets cannot both be set: which secret would sign?",
+            });
         }
         let coalescing = self.coalescing()?;
         let ttl = TimeDelta::from_std(self.page_token_ttl).map_err(|_| InvalidOption {
@@ -158,20 +188,6 @@ impl Config {
     }
 }
 
-impl ValidatedConfig {
-    /// Every bearer token: the entries of `auth_tokens` and the lines of `auth_tokens_file`.
-    /// None: authentication is off.
-    pub fn bearer_tokens(&self) -> anyhow::Result<Vec<SecretString>> {
-        let mut tokens = self.bearer_tokens.clone();
-        if let Some(path) = &self.auth_tokens_file {
-            let file = std::fs::read_to_string(path)
-                .with_context(|| format!("auth_tokens_file: cannot read {}", path.display()))?;
-            tokens.extend(secret_entries(&file, '\n'));
-        }
-        Ok(tokens)
-    }
-}
-
 impl Deref for ValidatedConfig {
     type Target = Config;
 
@@ -204,7 +220,7 @@ fn check_database_url(option: &'static str, url: &str) -> Result<(), InvalidOpti
 
 /// The entries of a list of secrets, trimmed. Blank entries (a trailing comma, an empty line)
 /// are skipped rather than refused, so a list edited by hand cannot lock every client out.
-fn secret_entries(list: &str, separator: char) -> Vec<SecretString> {
+pub fn secret_entries(list: &str, separator: char) -> Vec<SecretString> {
     list.split(separator)
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -232,7 +248,7 @@ mod tests {
         assert!(config.tls.is_none());
         assert!(config.page_tokens.secrets.is_empty());
         assert_eq!(config.page_tokens.ttl, TimeDelta::days(3));
-        assert!(config.bearer_tokens().expect("no file to read").is_empty());
+        assert!(config.bearer_tokens.is_empty());
     }
 
     #[test]
@@ -291,10 +307,7 @@ mod tests {
         .validate()
         .expect("valid");
         assert_eq!(exposed(&config.page_tokens.secrets), ["new", "old"]);
-        assert_eq!(
-            exposed(&config.bearer_tokens().expect("no file")),
-            ["t1", "t2"]
-        );
+        assert_eq!(exposed(&config.bearer_tokens), ["t1", "t2"]);
     }
 
     #[test]
@@ -307,40 +320,17 @@ mod tests {
         .validate()
         .expect("valid");
         assert!(config.page_tokens.secrets.is_empty());
-        assert!(config.bearer_tokens().expect("no file").is_empty());
+        assert!(config.bearer_tokens.is_empty());
     }
 
     #[test]
-    fn the_auth_tokens_file_adds_one_token_per_line() {
-        let directory = tempfile::tempdir().expect("a temporary directory");
-        let path = directory.path().join("tokens");
-        std::fs::write(&path, "file1\r\n\n  file2  \n").expect("written");
-        let config = Config {
-            auth_tokens: Some(SecretString::from("t1")),
-            auth_tokens_file: Some(path),
+    fn page_token_secrets_come_from_one_place() {
+        let error = refused(Config {
+            page_token_secrets: Some(SecretString::from("s1")),
+            page_token_secrets_file: Some("secrets".into()),
             ..Config::default()
-        }
-        .validate()
-        .expect("valid");
-        assert_eq!(
-            exposed(&config.bearer_tokens().expect("readable")),
-            ["t1", "file1", "file2"]
-        );
-    }
-
-    #[test]
-    fn an_unreadable_auth_tokens_file_names_the_option() {
-        let config = Config {
-            auth_tokens_file: Some("/nonexistent/runview/tokens".into()),
-            ..Config::default()
-        }
-        .validate()
-        .expect("the file is read when the server starts, not when validating");
-        let error = config.bearer_tokens().expect_err("unreadable");
-        assert!(
-            format!("{error:#}").contains("auth_tokens_file"),
-            "{error:#}"
-        );
+        });
+        assert!(error.contains("page_token_secrets_file"), "{error}");
     }
 
     #[test]
@@ -390,6 +380,41 @@ mod tests {
                 },
                 "the option pool_max_connections must be greater than zero",
             ),
+            (
+                Config {
+                    grpc_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option grpc_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    health_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option health_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    metrics_max_connections: 0,
+                    ..Config::default()
+                },
+                "the option metrics_max_connections must be greater than zero",
+            ),
+            (
+                Config {
+                    connection_first_byte_timeout: Duration::ZERO,
+                    ..Config::default()
+                },
+                "the option connection_first_byte_timeout must be greater than zero",
+            ),
+            (
+                Config {
+                    secret_reload_interval: Duration::ZERO,
+                    ..Config::default()
+                },
+                "the option secret_reload_interval must be greater than zero",
+            ),
         ];
         for (config, refusal) in cases {
             assert_eq!(refused(config), refusal);
@@ -423,6 +448,31 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn an_idle_timeout_within_a_keepalive_round_is_refused() {
+        let keepalive = Config {
+            http2_keepalive_interval: Duration::from_secs(30),
+            http2_keepalive_timeout: Duration::from_secs(10),
+            ..Config::default()
+        };
+        let error = refused(Config {
+            connection_idle_timeout: Duration::from_secs(40),
+            ..keepalive.clone()
+        });
+        assert!(
+            error.starts_with("the option connection_idle_timeout must be longer than"),
+            "{error}"
+        );
+        assert!(
+            Config {
+                connection_idle_timeout: Duration::from_secs(41),
+                ..keepalive
+            }
+            .validate()
+            .is_ok()
+        );
     }
 
     #[test]

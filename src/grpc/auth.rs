@@ -1,6 +1,9 @@
 //! Bearer-token authentication between the webapp and runview. Several tokens may be valid at
-//! once so they can be rotated without downtime. Tokens are compared as SHA-256 digests in
-//! constant time, so neither their content nor their length leaks through timing.
+//! once, and the set can be replaced while serving, so they can be rotated without downtime or a
+//! restart. Tokens are compared as SHA-256 digests in constant time, so neither their content nor
+//! their length leaks through timing.
+
+use std::sync::{Arc, PoisonError, RwLock};
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -9,19 +12,29 @@ use tonic::{Request, Status};
 
 use super::status::unauthenticated;
 
+/// The digests of the valid tokens, never empty.
+type Digests = Arc<[[u8; 32]]>;
+
+/// Clones share the tokens: a replacement reaches every connection's interceptor at once.
 #[derive(Clone)]
 pub struct BearerAuth {
-    digests: Vec<[u8; 32]>,
+    digests: Arc<RwLock<Digests>>,
 }
 
 impl BearerAuth {
     /// `None` when no token is configured: authentication is off.
     pub fn new(tokens: &[SecretString]) -> Option<Self> {
-        let digests: Vec<[u8; 32]> = tokens
-            .iter()
-            .map(|token| Sha256::digest(token.expose_secret().as_bytes()).into())
-            .collect();
-        (!digests.is_empty()).then_some(Self { digests })
+        digests(tokens).map(|digests| Self {
+            digests: Arc::new(RwLock::new(digests)),
+        })
+    }
+
+    /// Makes `tokens` the valid ones, for every call checked from now on. No token at all leaves
+    /// the current ones: authentication cannot be turned off by emptying the list.
+    pub fn replace(&self, tokens: &[SecretString]) {
+        if let Some(digests) = digests(tokens) {
+            *self.digests.write().unwrap_or_else(PoisonError::into_inner) = digests;
+        }
     }
 
     pub fn check(&self, request: Request<()>) -> Result<Request<()>, Status> {
@@ -32,12 +45,14 @@ impl BearerAuth {
             .and_then(bearer_token)
             .ok_or_else(|| unauthenticated("a bearer token is required"))?;
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let accepted = self
+        let known = self
             .digests
-            .iter()
-            .fold(subtle::Choice::from(0), |found, known| {
-                found | known.ct_eq(&digest)
-            });
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let accepted = known.iter().fold(subtle::Choice::from(0), |found, known| {
+            found | known.ct_eq(&digest)
+        });
         if bool::from(accepted) {
             Ok(request)
         } else {
@@ -52,6 +67,15 @@ impl BearerAuth {
             metrics::counter!("runview_auth_failures_total").increment(1);
         })
     }
+}
+
+fn digests(tokens: &[SecretString]) -> Option<Digests> {
+    (!tokens.is_empty()).then(|| {
+        tokens
+            .iter()
+            .map(|token| Sha256::digest(token.expose_secret().as_bytes()).into())
+            .collect()
+    })
 }
 
 /// The token of an `Authorization: Bearer <token>` value (RFC 6750): the scheme in any case,
@@ -117,6 +141,17 @@ mod tests {
             let value = format!("{scheme} secret");
             assert!(auth.check(request(Some(&value))).is_ok(), "{scheme}");
         }
+    }
+
+    #[test]
+    fn a_replacement_reaches_every_clone_and_no_token_keeps_the_current_ones() {
+        let auth = BearerAuth::new(&["old".into()]).expect("tokens configured");
+        let serving = auth.clone();
+        auth.replace(&["new".into()]);
+        assert!(serving.check(request(Some("Bearer new"))).is_ok());
+        assert!(serving.check(request(Some("Bearer old"))).is_err());
+        auth.replace(&[]);
+        assert!(serving.check(request(Some("Bearer new"))).is_ok());
     }
 
     #[test]

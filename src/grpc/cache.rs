@@ -39,7 +39,6 @@ fn scope(request: pb::InvalidateRequest) -> Result<InvalidationScope, Error> {
 #[tonic::async_trait]
 impl pb::cache_service_server::CacheService for CacheAdapter {
     /// Drops the local entries first (the answer waits for that), then tells every other replica.
-    #[tracing::instrument(name = "Invalidate", skip_all)]
     async fn invalidate(
         &self,
         request: Request<pb::InvalidateRequest>,

@@ -2,8 +2,11 @@
 //! `request_timeout`: a database that stalls without refusing must not hold a request (and its
 //! concurrency permit) for as long as the stall lasts.
 //!
-//! tonic enforces the header too, but answers CANCELLED; runview answers DEADLINE_EXCEEDED, so
-//! its own timer fires a little earlier than tonic's, which started just before the handler.
+//! runview gives up `deadline_margin` before the caller's deadline. tonic enforces the header
+//! too, but answers CANCELLED, and an answer sent at the very end of the caller's budget races
+//! the caller's own timer: grpc-js then reports whichever of tonic's CANCELLED and its own timeout
+//! its event loop gets to first. Stopping a margin earlier has runview's DEADLINE_EXCEEDED reach
+//! the caller while it still waits.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,21 +15,20 @@ use runview_core::Error;
 use tokio::time::Instant;
 use tonic::metadata::MetadataMap;
 
-const MAX_MARGIN: Duration = Duration::from_millis(20);
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deadline(Instant);
 
 impl Deadline {
-    /// The caller's `grpc-timeout`, capped at `limit`.
-    pub fn from_metadata(metadata: &MetadataMap, limit: Duration) -> Self {
+    /// `margin` before the caller's `grpc-timeout`, capped at `limit`. The margin is at most a
+    /// tenth of the caller's budget, so that a short deadline still leaves most of it to the work.
+    pub fn from_metadata(metadata: &MetadataMap, limit: Duration, margin: Duration) -> Self {
         let requested = metadata
             .get("grpc-timeout")
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout);
         match requested {
             Some(timeout) if timeout <= limit => {
-                Self(Instant::now() + timeout - (timeout / 10).min(MAX_MARGIN))
+                Self(Instant::now() + timeout - margin.min(timeout / 10))
             }
             _ => Self(Instant::now() + limit),
         }
@@ -64,6 +66,13 @@ mod tests {
     use super::*;
 
     const LIMIT: Duration = Duration::from_secs(10);
+    const MARGIN: Duration = Duration::from_millis(50);
+
+    fn with_timeout(value: &str) -> MetadataMap {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("grpc-timeout", value.parse().expect("ascii"));
+        metadata
+    }
 
     #[test]
     fn grpc_timeouts_parse_in_every_unit() {
@@ -84,19 +93,45 @@ mod tests {
 
     #[tokio::test]
     async fn work_past_the_deadline_is_deadline_exceeded() {
-        let mut metadata = MetadataMap::new();
-        metadata.insert("grpc-timeout", "20m".parse().expect("ascii"));
         let slow = async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(())
         };
-        let result = Deadline::from_metadata(&metadata, LIMIT).run(slow).await;
-        assert_eq!(result, Err(Error::DeadlineExceeded));
+        let deadline = Deadline::from_metadata(&with_timeout("20m"), LIMIT, MARGIN);
+        assert_eq!(deadline.run(slow).await, Err(Error::DeadlineExceeded));
+    }
+
+    /// When a deadline for `grpc-timeout: value` is: it is read between the two instants.
+    fn deadline_after(value: &str) -> (Duration, Duration) {
+        let before = Instant::now();
+        let Deadline(at) = Deadline::from_metadata(&with_timeout(value), LIMIT, MARGIN);
+        let after = Instant::now();
+        (at - after, at - before)
+    }
+
+    #[test]
+    fn the_answer_leaves_the_margin_before_the_callers_deadline() {
+        let (earliest, latest) = deadline_after("2S");
+        let expected = Duration::from_millis(1950);
+        assert!(
+            earliest <= expected && expected <= latest,
+            "{earliest:?}..{latest:?}"
+        );
+    }
+
+    #[test]
+    fn a_short_deadline_keeps_nine_tenths_of_its_budget() {
+        let (earliest, latest) = deadline_after("100m");
+        let expected = Duration::from_millis(90);
+        assert!(
+            earliest <= expected && expected <= latest,
+            "{earliest:?}..{latest:?}"
+        );
     }
 
     #[tokio::test]
     async fn work_within_the_deadline_completes() {
-        let result = Deadline::from_metadata(&MetadataMap::new(), LIMIT)
+        let result = Deadline::from_metadata(&MetadataMap::new(), LIMIT, MARGIN)
             .run(async { Ok(7) })
             .await;
         assert_eq!(result, Ok(7));
@@ -108,19 +143,19 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(())
         };
-        let limited = Deadline::from_metadata(&MetadataMap::new(), Duration::from_millis(20));
+        let limited =
+            Deadline::from_metadata(&MetadataMap::new(), Duration::from_millis(20), MARGIN);
         assert_eq!(limited.run(slow).await, Err(Error::DeadlineExceeded));
     }
 
     #[tokio::test]
     async fn a_caller_deadline_beyond_the_server_limit_is_capped() {
-        let mut metadata = MetadataMap::new();
-        metadata.insert("grpc-timeout", "1H".parse().expect("ascii"));
         let slow = async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(())
         };
-        let capped = Deadline::from_metadata(&metadata, Duration::from_millis(20));
+        let capped =
+            Deadline::from_metadata(&with_timeout("1H"), Duration::from_millis(20), MARGIN);
         assert_eq!(capped.run(slow).await, Err(Error::DeadlineExceeded));
     }
 }

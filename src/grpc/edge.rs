@@ -7,6 +7,9 @@
 //! answer. tonic answers errors trailers-only (grpc-status among the response headers) and OK in
 //! the trailers at the end of the body, so the outcome is read from whichever comes, and
 //! recorded exactly once when the response body is dropped.
+//!
+//! The RPC's span starts here too, so that it covers whatever stopped the request, and ends with
+//! the response body, carrying the status code.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -22,9 +25,10 @@ use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::{Code, Status};
 use tower::Service;
+use tracing::Instrument;
 
 use super::status::{request_too_large, to_status};
-use crate::metrics;
+use crate::{metrics, telemetry};
 
 /// The gRPC frame header: a compression flag and the message length.
 const FRAME_HEADER: usize = 5;
@@ -54,6 +58,7 @@ impl<S: NamedService> NamedService for Edge<S> {
 impl<S, B> Service<http::Request<Body>> for Edge<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<B>, Error = Infallible>
+        + NamedService
         + Clone
         + Send
         + 'static,
@@ -70,7 +75,9 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let outcome = Outcome::new(method_of(request.uri().path()));
+        let method = method_of(request.uri().path());
+        let span = telemetry::rpc_span(S::NAME, method, request.headers());
+        let outcome = Outcome::new(method, span.clone());
         let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
             let response = to_status(Error::Overloaded).into_http();
             return Box::pin(std::future::ready(Ok(counted(response, outcome, None))));
@@ -80,10 +87,13 @@ where
         let mut inner = std::mem::replace(&mut self.inner, ready);
         let limit = self.max_request_bytes;
         let request = request.map(|body| Body::new(SizeLimited::new(body, limit)));
-        Box::pin(async move {
-            let Ok(response) = inner.call(request).await;
-            Ok(counted(response.map(Body::new), outcome, Some(permit)))
-        })
+        Box::pin(
+            async move {
+                let Ok(response) = inner.call(request).await;
+                Ok(counted(response.map(Body::new), outcome, Some(permit)))
+            }
+            .instrument(span),
+        )
     }
 }
 
@@ -124,19 +134,21 @@ pub fn method_of(path: &str) -> &'static str {
 }
 
 /// One request's count, recorded when dropped: with the code seen, or CANCELLED when the caller
-/// left before any came.
+/// left before any came. It holds the request's span open until then.
 struct Outcome {
     method: &'static str,
     started: Instant,
     code: Option<Code>,
+    span: tracing::Span,
 }
 
 impl Outcome {
-    fn new(method: &'static str) -> Self {
+    fn new(method: &'static str, span: tracing::Span) -> Self {
         Self {
             method,
             started: Instant::now(),
             code: None,
+            span,
         }
     }
 
@@ -151,6 +163,7 @@ impl Drop for Outcome {
     fn drop(&mut self) {
         let code = self.code.unwrap_or(Code::Cancelled);
         metrics::record_request(self.method, code, self.started.elapsed());
+        telemetry::record_rpc_code(&self.span, code);
     }
 }
 
@@ -288,6 +301,28 @@ mod tests {
         Status::not_found("no such run").into_http()
     }
 
+    /// An inner service named as a generated one is.
+    #[derive(Clone)]
+    struct Named<S>(S);
+
+    impl<S> NamedService for Named<S> {
+        const NAME: &'static str = "runview.v1.ReadService";
+    }
+
+    impl<S: Service<http::Request<Body>>> Service<http::Request<Body>> for Named<S> {
+        type Response = S::Response;
+        type Error = S::Error;
+        type Future = S::Future;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+            self.0.poll_ready(cx)
+        }
+
+        fn call(&mut self, request: http::Request<Body>) -> S::Future {
+            self.0.call(request)
+        }
+    }
+
     /// Serves one GetRun through an edge with `permits` over an inner service answering
     /// `answer`, reads the whole response, and renders what was recorded.
     fn counted_after_one_call(permits: usize, answer: fn() -> http::Response<Body>) -> String {
@@ -298,9 +333,9 @@ mod tests {
             .expect("a runtime");
         ::metrics::with_local_recorder(&recorder, || {
             runtime.block_on(async {
-                let inner = tower::service_fn(move |_: http::Request<Body>| async move {
-                    Ok::<_, Infallible>(answer())
-                });
+                let inner = Named(tower::service_fn(
+                    move |_: http::Request<Body>| async move { Ok::<_, Infallible>(answer()) },
+                ));
                 let mut edge = Edge::new(inner, Arc::new(Semaphore::new(permits)), 1024);
                 let request = http::Request::builder()
                     .uri("/runview.v1.ReadService/GetRun")

@@ -1,11 +1,14 @@
-//! The ReadService adapter: span, proto → query, presenter, view → proto. No rules live here.
+//! The ReadService adapter: proto → query, presenter, view → proto. No rules live here; the
+//! RPC's span is the edge's.
 
 use std::future::Future;
 use std::time::Duration;
 
 use runview_controlplane::ControlPlaneResolver;
 use runview_core::Error;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_store::RunOpsTopology;
 use tonic::{Request, Response, Status};
 
@@ -13,7 +16,6 @@ use super::deadline::Deadline;
 use super::panics;
 use super::status::to_status;
 use crate::proto as pb;
-use crate::telemetry;
 
 /// The presenters over the concrete stores and resolver. The concurrency limit and the count of
 /// outcomes are the edge's (see `Edge`), which sees requests before their bodies are decoded.
@@ -21,10 +23,13 @@ pub struct ReadAdapter {
     pub get_run: GetRun<RunOpsTopology, ControlPlaneResolver>,
     pub list_runs: ListRuns<RunOpsTopology, ControlPlaneResolver>,
     pub get_waitpoint: GetWaitpoint<RunOpsTopology, ControlPlaneResolver>,
+    pub get_batch: GetBatch<RunOpsTopology, ControlPlaneResolver>,
     pub list_batches: ListBatches<RunOpsTopology, ControlPlaneResolver>,
     pub list_waitpoints: ListWaitpoints<RunOpsTopology, ControlPlaneResolver>,
     /// The longest any request may run, whatever deadline its caller set.
     pub request_timeout: Duration,
+    /// How long before the caller's deadline work stops and DEADLINE_EXCEEDED is answered.
+    pub deadline_margin: Duration,
 }
 
 impl ReadAdapter {
@@ -39,8 +44,11 @@ impl ReadAdapter {
         F: Future<Output = Result<V, Error>>,
         R: From<V>,
     {
-        telemetry::adopt_remote_parent(request.metadata());
-        let deadline = Deadline::from_metadata(request.metadata(), self.request_timeout);
+        let deadline = Deadline::from_metadata(
+            request.metadata(),
+            self.request_timeout,
+            self.deadline_margin,
+        );
         let answer = panics::contain(async move {
             let query = Q::try_from(request.into_inner())?;
             present(query).await
@@ -55,7 +63,6 @@ impl ReadAdapter {
 
 #[tonic::async_trait]
 impl pb::read_service_server::ReadService for ReadAdapter {
-    #[tracing::instrument(name = "GetRun", skip_all)]
     async fn get_run(
         &self,
         request: Request<pb::GetRunRequest>,
@@ -64,7 +71,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListRuns", skip_all)]
     async fn list_runs(
         &self,
         request: Request<pb::ListRunsRequest>,
@@ -73,7 +79,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "GetWaitpoint", skip_all)]
     async fn get_waitpoint(
         &self,
         request: Request<pb::GetWaitpointRequest>,
@@ -82,7 +87,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListBatches", skip_all)]
     async fn list_batches(
         &self,
         request: Request<pb::ListBatchesRequest>,
@@ -91,7 +95,6 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "ListWaitpoints", skip_all)]
     async fn list_waitpoints(
         &self,
         request: Request<pb::ListWaitpointsRequest>,
@@ -100,11 +103,11 @@ impl pb::read_service_server::ReadService for ReadAdapter {
             .await
     }
 
-    #[tracing::instrument(name = "GetBatch", skip_all)]
     async fn get_batch(
         &self,
-        _request: Request<pb::GetBatchRequest>,
+        request: Request<pb::GetBatchRequest>,
     ) -> Result<Response<pb::Batch>, Status> {
-        Err(Status::unimplemented("GetBatch is not served yet"))
+        self.serve(request, |query| self.get_batch.present(query))
+            .await
     }
 }

@@ -18,7 +18,8 @@ pub fn to_status(error: Error) -> Status {
     let mut details = ErrorDetails::new();
     let code = match error {
         Error::NotFound { resource, id } => {
-            details.set_error_info(not_found_reason(resource), DOMAIN, metadata([("id", id)]));
+            let named = metadata([("id", id.clone()), (id_field(resource), id)]);
+            details.set_error_info(not_found_reason(resource), DOMAIN, named);
             Code::NotFound
         }
         Error::InvalidArgument { reason, violations } => {
@@ -113,6 +114,17 @@ fn not_found_reason(resource: Resource) -> &'static str {
     }
 }
 
+/// The request field that carries the id of a missing `resource`, as a metadata key beside `id`,
+/// so that a caller can tell which of its ids was not found.
+fn id_field(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Run => "run_id",
+        Resource::Waitpoint => "waitpoint_id",
+        Resource::Batch => "batch_id",
+        Resource::Environment => "environment_id",
+    }
+}
+
 fn metadata<const N: usize>(pairs: [(&str, String); N]) -> HashMap<String, String> {
     pairs
         .into_iter()
@@ -143,6 +155,22 @@ mod tests {
         let (reason, metadata) = error_info(&status);
         assert_eq!(reason, "WAITPOINT_NOT_FOUND");
         assert_eq!(metadata.get("id").map(String::as_str), Some("waitpoint_x"));
+        assert_eq!(
+            metadata.get("waitpoint_id").map(String::as_str),
+            Some("waitpoint_x")
+        );
+    }
+
+    #[test]
+    fn a_missing_batch_names_its_batch_id() {
+        let status = to_status(Error::not_found(Resource::Batch, "batch_x"));
+        assert_eq!(status.code(), Code::NotFound);
+        let (reason, metadata) = error_info(&status);
+        assert_eq!(reason, "BATCH_NOT_FOUND");
+        assert_eq!(
+            metadata.get("batch_id").map(String::as_str),
+            Some("batch_x")
+        );
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! (port 0 in tests), then serve, report readiness, and on shutdown turn NOT_SERVING, stop
 //! accepting and drain within a hard deadline.
 
+mod connections;
 mod listeners;
 mod readiness;
+mod secrets;
 mod serve;
 mod services;
 mod transport;
@@ -91,6 +93,9 @@ impl RunningServer {
 /// [`RunningServer::shutdown`]. `config` is validated here, whoever loaded or changed it.
 pub async fn start(config: &Config, urls: &DatabaseUrls) -> anyhow::Result<RunningServer> {
     let config = config.validate()?;
+    // Before anything registers a series: counters set to zero at start (so that a rate or an
+    // alert needs no first event) only exist if the recorder is there to hold them.
+    crate::metrics::handle();
     let services = Services::build(&config, urls).await?;
     let listeners = Listeners::bind(&config).await?;
     serve(&config, services, listeners).await

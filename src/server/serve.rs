@@ -14,9 +14,10 @@ use tonic::transport::server::{Router, TcpIncoming};
 use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::{Health, HealthServer};
 
+use super::connections::{ConnectionLimits, Connections};
 use super::listeners::Listeners;
 use super::services::Services;
-use super::{LIVENESS, RunningServer, readiness, transport};
+use super::{LIVENESS, RunningServer, readiness, secrets, transport};
 use crate::config::ValidatedConfig;
 use crate::grpc::{BearerAuth, CacheAdapter, Edge, ReadAdapter};
 use crate::proto::cache_service_server::CacheServiceServer;
@@ -39,6 +40,7 @@ pub async fn serve(
         readiness: dependencies,
         sampled_pools,
         split,
+        secret_reloads,
     } = services;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
@@ -48,24 +50,44 @@ pub async fn serve(
 
     let shutdown = CancellationToken::new();
     let stop_accepting = CancellationToken::new();
+    let limits = |max_open| ConnectionLimits {
+        max_open,
+        first_byte_timeout: config.connection_first_byte_timeout,
+        idle_timeout: config.connection_idle_timeout,
+    };
+    // The builder's TCP settings apply only to listeners tonic binds itself: without TCP_NODELAY
+    // here, Nagle holds each response's trailers until the client's delayed ACK, about 40 ms per
+    // call.
+    let grpc_connections = Connections::new(
+        TcpIncoming::from(listeners.grpc)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(config.tcp_keepalive)),
+        "grpc",
+        limits(config.grpc_max_connections),
+    );
+    let health_connections = Connections::new(
+        TcpIncoming::from(listeners.health).with_nodelay(Some(true)),
+        "health",
+        limits(config.health_max_connections),
+    );
+    let metrics_connections = Connections::new(
+        TcpIncoming::from(listeners.metrics),
+        "metrics",
+        limits(config.metrics_max_connections),
+    );
     let grpc = grpc_router(config, read, cache, auth, health_service.clone())?
         .serve_with_incoming_shutdown(
-            // The builder's TCP settings apply only to listeners tonic binds itself: without
-            // TCP_NODELAY here, Nagle holds each response's trailers until the client's delayed
-            // ACK, about 40 ms per call.
-            TcpIncoming::from(listeners.grpc)
-                .with_nodelay(Some(true))
-                .with_keepalive(Some(config.tcp_keepalive)),
+            grpc_connections.into_incoming(),
             stop_accepting.clone().cancelled_owned(),
         );
     // Plain HTTP/2 on purpose: Kubernetes' gRPC probes speak neither TLS nor bearer tokens.
     let health = Server::builder()
         .add_service(health_service)
         .serve_with_incoming_shutdown(
-            TcpIncoming::from(listeners.health).with_nodelay(Some(true)),
+            health_connections.into_incoming(),
             stop_accepting.clone().cancelled_owned(),
         );
-    let metrics_server = metrics::serve(listeners.metrics, stop_accepting.clone());
+    let metrics_server = metrics::serve(metrics_connections, stop_accepting.clone());
     let background = [
         readiness::watch(
             reporter.clone(),
@@ -76,6 +98,11 @@ pub async fn serve(
         ),
         metrics::sample_pools(sampled_pools, shutdown.clone()),
         resolver.spawn_invalidation_listener(invalidation_url, shutdown.clone()),
+        secrets::watch(
+            secret_reloads,
+            config.secret_reload_interval,
+            shutdown.clone(),
+        ),
     ];
     tracing::info!(grpc_addr = %addrs.grpc, health_addr = %addrs.health, metrics_addr = %addrs.metrics, split, "runview is listening");
 

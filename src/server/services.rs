@@ -1,19 +1,22 @@
 //! Everything the server serves, built from the configuration: the database pools and the
 //! run-ops topology (refusing to start on a failed boot check), the cached control-plane resolver,
-//! the presenters behind the gRPC adapters, bearer authentication and the page-token signer.
+//! the presenters behind the gRPC adapters, and the secrets (bearer authentication and the
+//! page-token signer).
 
 use std::sync::Arc;
 
 use runview_controlplane::{ControlPlaneResolver, ResolverSettings};
-use runview_core::page_token::PageTokenSigner;
-use runview_core::presenter::{GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints};
+use runview_core::presenter::{
+    GetBatch, GetRun, GetWaitpoint, ListBatches, ListRuns, ListWaitpoints,
+};
 use runview_pg::PoolSettings;
 use runview_store::{RunOpsTopology, TopologySettings};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
+use super::secrets::{Reload, Secrets};
 use super::{DatabaseUrls, readiness};
-use crate::config::{PageTokens, ValidatedConfig};
+use crate::config::ValidatedConfig;
 use crate::grpc::{BearerAuth, CacheAdapter, ReadAdapter};
 use crate::metrics::SampledPool;
 
@@ -34,10 +37,14 @@ pub struct Services {
     pub sampled_pools: Vec<(&'static str, SampledPool)>,
     /// Two run-ops stores rather than one.
     pub split: bool,
+    /// The secret files read again while serving.
+    pub secret_reloads: Vec<Reload>,
 }
 
 impl Services {
     pub async fn build(config: &ValidatedConfig, urls: &DatabaseUrls) -> anyhow::Result<Self> {
+        // Before any database: a missing secret file is a configuration error to report at once.
+        let secrets = Secrets::load(config)?;
         let pool = PoolSettings {
             max_connections: config.pool_max_connections,
             acquire_timeout: config.pool_acquire_timeout,
@@ -101,7 +108,7 @@ impl Services {
         let split = topology.is_split();
 
         let stores = Arc::new(topology);
-        let signer = Arc::new(page_token_signer(&config.page_tokens));
+        let signer = secrets.signer;
         let read = ReadAdapter {
             get_run: GetRun::new(stores.clone(), resolver.clone(), config.children_limit),
             list_runs: ListRuns::new(
@@ -122,6 +129,7 @@ impl Services {
                 config.waitpoint_callback_url.clone(),
                 config.list_scan_budget,
             ),
+            get_batch: GetBatch::new(stores.clone(), resolver.clone()),
             list_batches: ListBatches::new(
                 stores,
                 resolver.clone(),
@@ -129,24 +137,20 @@ impl Services {
                 config.list_scan_budget,
             ),
             request_timeout: config.request_timeout,
+            deadline_margin: config.deadline_margin,
         };
-        let auth = BearerAuth::new(&config.bearer_tokens()?);
-        if auth.is_none() {
-            tracing::warn!(
-                "no auth_tokens configured: the read and cache services accept unauthenticated calls"
-            );
-        }
         Ok(Self {
             read,
             cache: CacheAdapter {
                 resolver: resolver.clone(),
             },
-            auth,
+            auth: secrets.auth,
             resolver,
             invalidation_url,
             readiness: readiness_dependencies(config, checked),
             sampled_pools,
             split,
+            secret_reloads: secrets.reloads,
         })
     }
 }
@@ -174,20 +178,4 @@ fn readiness_dependencies(
             },
         })
         .collect()
-}
-
-/// The configured secrets, else a random one for this process only.
-fn page_token_signer(page_tokens: &PageTokens) -> PageTokenSigner {
-    if !page_tokens.secrets.is_empty() {
-        return PageTokenSigner::new(page_tokens.secrets.clone(), page_tokens.ttl);
-    }
-    tracing::warn!(
-        "page_token_secrets is not set: page tokens are encrypted with a random secret of this process \
-         and will not work across restarts or replicas"
-    );
-    let random: [u8; 32] = rand::random();
-    PageTokenSigner::new(
-        vec![SecretString::from(hex::encode(random))],
-        page_tokens.ttl,
-    )
 }

@@ -195,3 +195,19 @@ pub fn reason(status: &tonic::Status) -> String {
         .map(|info| info.reason.clone())
         .unwrap_or_default()
 }
+
+/// A password for test URLs: trust authentication ignores it, so it is a secret to look for.
+const DATABASE_PASSWORD: &str = "test-database-password-93a4f2";
+
+/// `url` with a password: its own if it has one, else [`DATABASE_PASSWORD`]; and that password.
+pub fn with_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (userinfo, hostpart) = rest.split_once('@').expect("a URL with a user");
+    match userinfo.split_once(':') {
+        Some((_, password)) => (url.to_owned(), password.to_owned()),
+        None => (
+            format!("{scheme}://{userinfo}:{DATABASE_PASSWORD}@{hostpart}"),
+            DATABASE_PASSWORD.to_owned(),
+        ),
+    }
+}

@@ -656,3 +656,48 @@ async fn with_a_small_scan_budget_a_rare_status_comes_in_short_pages_that_miss_n
     );
     stack.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_old_batch_filters_runs_by_its_friendly_id() {
+    let stack = TestStack::start().await;
+    let environment = stack.demo().production_environment_id.clone();
+    let legacy = stack.databases.legacy.pool();
+    // The oldest batches have a nanoid friendly id beside their cuid id.
+    let (id, friendly) = ("cm0oldbatch000000000000001", "batch_V1StGXR8Z5jdHi6BmyT2a");
+    sqlx::query(
+        r#"INSERT INTO "BatchTaskRun" (id, "friendlyId", "runtimeEnvironmentId", status,
+               "runCount", "batchVersion", "createdAt", "updatedAt")
+           VALUES ($1, $2, $3, 'COMPLETED', 3, 'v1', now(), now())"#,
+    )
+    .bind(id)
+    .bind(friendly)
+    .bind(&environment)
+    .execute(legacy)
+    .await
+    .expect("an old batch");
+    let members: Vec<String> = sqlx::query_scalar(
+        r#"UPDATE "TaskRun" SET "batchId" = $1
+           WHERE id IN (SELECT id FROM "TaskRun" WHERE "runtimeEnvironmentId" = $2
+                        AND "createdAt" > now() - interval '1 day' LIMIT 3)
+           RETURNING "friendlyId""#,
+    )
+    .bind(id)
+    .bind(&environment)
+    .fetch_all(legacy)
+    .await
+    .expect("runs of the old batch");
+    let mut client = stack.client().await;
+    let mut listed = all_ids(
+        &mut client,
+        ListRunsRequest {
+            batch_id: Some(friendly.to_owned()),
+            ..request(&environment)
+        },
+    )
+    .await;
+    listed.sort();
+    let mut expected = members;
+    expected.sort();
+    assert_eq!(listed, expected);
+    stack.shutdown().await;
+}

@@ -11,7 +11,6 @@ use std::time::Duration;
 use runview::proto::InvalidateRequest;
 use runview::proto::cache_service_client::CacheServiceClient;
 use runview::proto::invalidate_request::Scope;
-use secrecy::SecretString;
 use tokio::time::Instant;
 use tonic::Code;
 
@@ -97,7 +96,10 @@ fn unmet(body: &str) -> Vec<String> {
 async fn every_metric_label_and_value_the_dashboard_and_the_alerts_select_is_exposed() {
     bounded(async {
         let mut config = test_config();
-        config.auth_tokens = Some(SecretString::from(AUTH_TOKEN.to_owned()));
+        // A token file, so its reloads are counted.
+        let token_file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(token_file.path(), format!("{AUTH_TOKEN}\n")).expect("the token file");
+        config.auth_tokens_file = Some(token_file.path().to_owned());
         config.max_request_bytes = MAX_REQUEST_BYTES;
         let databases = SeededDatabases::create().await;
         // The primaries are the replicas themselves: a lookup that misses everywhere asks them.

@@ -1,18 +1,17 @@
 //! A TCP proxy between runview and the test PostgreSQL server, for the fault tests: it can cut
-//! every connection (an outage or a partition) and hold back the server's replies (a slow network
-//! or a slow database). It listens on loopback, port 0, and stops when dropped.
+//! every connection (an outage or a partition) and hold back the server's replies until released
+//! (a stalled database, and calls a test keeps in flight for as long as it needs). It listens on
+//! loopback, port 0, and stops when dropped.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 const DEFAULT_PORT: u16 = 5432;
@@ -27,7 +26,8 @@ struct Shared {
     /// Cancelled when the proxy is dropped; every connection's token descends from it.
     stopped: CancellationToken,
     mode: Mutex<Mode>,
-    delay: Mutex<Duration>,
+    /// While true, no reply chunk is delivered.
+    held: watch::Sender<bool>,
     /// Connections being relayed, so `cut` can wait until all of them are gone.
     live: watch::Sender<usize>,
     /// Connections with at least one reply chunk held back by the delay right now.
@@ -61,7 +61,7 @@ impl Proxy {
                 connections: stopped.child_token(),
             }),
             stopped,
-            delay: Mutex::new(Duration::ZERO),
+            held: watch::Sender::new(false),
             live: watch::Sender::new(0),
             delayed: AtomicUsize::new(0),
             accepted: AtomicUsize::new(0),
@@ -97,13 +97,18 @@ impl Proxy {
         self.shared.mode().cut = false;
     }
 
-    /// Holds back every reply chunk the server sends from now on for `delay`; zero removes the
-    /// delay. Chunks already held keep their time, and order is always kept.
-    pub fn delay(&self, delay: Duration) {
-        *lock(&self.shared.delay) = delay;
+    /// Holds back every reply chunk, those already waiting included, until [`Proxy::release`]:
+    /// nothing is delivered however long a test takes to get to the release.
+    pub fn hold(&self) {
+        self.shared.held.send_replace(true);
     }
 
-    /// How many connections have a reply held back right now: with a long delay, the number of
+    /// Delivers what [`Proxy::hold`] held back, in order, and every reply from then on.
+    pub fn release(&self) {
+        self.shared.held.send_replace(false);
+    }
+
+    /// How many connections have a reply held back right now: while held, the number of
     /// queries waiting for their answers.
     pub fn delayed_connections(&self) -> usize {
         self.shared.delayed.load(Ordering::SeqCst)
@@ -196,7 +201,7 @@ async fn relay(client: TcpStream, live: LiveConnection, cancelled: CancellationT
     }
 }
 
-/// Relays the server's replies, each chunk held back by the delay in force when it arrived.
+/// Relays the server's replies, each chunk held back for as long as the proxy holds replies.
 async fn replies(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
@@ -206,7 +211,7 @@ async fn replies(
         chunks: AtomicUsize::new(0),
         delayed: &shared.delayed,
     };
-    let (held, mut due) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let (held, mut due) = mpsc::unbounded_channel::<Vec<u8>>();
     let backlog = &backlog;
     let read = async move {
         let mut buffer = vec![0; 16 * 1024];
@@ -216,16 +221,18 @@ async fn replies(
                 // Dropping `held` lets the writer deliver what is held, then end.
                 return Ok::<_, io::Error>(());
             }
-            let at = Instant::now() + *lock(&shared.delay);
             backlog.push();
-            if held.send((at, buffer[..read].to_vec())).is_err() {
+            if held.send(buffer[..read].to_vec()).is_err() {
                 return Ok(());
             }
         }
     };
+    let mut hold = shared.held.subscribe();
     let write = async {
-        while let Some((at, chunk)) = due.recv().await {
-            tokio::time::sleep_until(at).await;
+        while let Some(chunk) = due.recv().await {
+            if hold.wait_for(|held| !held).await.is_err() {
+                return Ok(());
+            }
             to.write_all(&chunk).await?;
             backlog.pop();
         }

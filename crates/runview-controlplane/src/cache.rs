@@ -11,12 +11,13 @@ use moka::Expiry;
 use moka::future::Cache;
 use runview_core::Error;
 use runview_core::ports::Resolved;
+use runview_pg::TracedDatabase;
 use sqlx::PgPool;
 use tracing::Instrument;
 
 use crate::ResolverSettings;
 use crate::epochs::{Epoch, Epochs};
-use crate::kind::{self, Kind};
+use crate::kind::{self, Kind, TRACED_AS};
 use crate::stats::{Counters, KindStats};
 
 /// What the cache remembers of a key: the record, or that it does not exist (caching absence
@@ -61,6 +62,7 @@ enum Answer {
 pub(crate) struct KindCache<K: Kind> {
     /// The control-plane database.
     pool: PgPool,
+    traced: TracedDatabase,
     epochs: Arc<Epochs>,
     /// Entries younger than the TTL, served as they are.
     fresh: Entries<K::Value>,
@@ -80,6 +82,7 @@ impl<K: Kind> KindCache<K> {
                 .build()
         };
         Self {
+            traced: TracedDatabase::new(&pool, TRACED_AS),
             pool,
             epochs,
             fresh: entries(settings.ttl),
@@ -230,7 +233,7 @@ impl<K: Kind> KindCache<K> {
             let epoch = self.epochs.current();
             let loaded_at = Instant::now();
             self.counters.load();
-            let found = kind::load::<K>(&self.pool, &keys).await;
+            let found = kind::load::<K>(&self.pool, &self.traced, &keys).await;
             self.counters.load_took(loaded_at.elapsed(), found.is_ok());
             let found = found?;
             Ok(Arc::new(Loaded {

@@ -30,6 +30,8 @@ impl Kind for Environments {
 
     // A branch signs with its root environment's key, hence the parent join. The owner's name
     // comes through outer joins because a member or user may be gone while the environment stays.
+    const SUMMARY: &'static str = "SELECT RuntimeEnvironment Project Organization OrgMember User";
+
     const BY_IDS: &'static str = r#"
         SELECT
             e."id"                                  AS id,

@@ -23,16 +23,18 @@ use std::time::Duration;
 use runview_core::control_plane::{Environment, Schedule, WorkerVersion};
 use runview_core::ports::{ControlPlane, Resolved};
 use runview_core::{Error, Result};
+use runview_pg::{Statement, TracedDatabase, record_outcome};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::cache::KindCache;
 use crate::environments::Environments;
 use crate::epochs::Epochs;
-use crate::kind::CONTROL_PLANE;
+use crate::kind::{CONTROL_PLANE, TRACED_AS};
 pub use crate::listener_state::{ListenerState, ListenerWatch};
 use crate::schedule_ids::ScheduleIds;
 use crate::schedules::Schedules;
@@ -74,11 +76,19 @@ pub struct ResolverStats {
     pub schedule_ids: KindStats,
 }
 
+/// The invalidation notice: a function call, which reads no table.
+const PUBLISH: Statement = Statement {
+    name: "publish_invalidation",
+    operation: "SELECT",
+    summary: "SELECT pg_notify",
+};
+
 /// Resolves control-plane records through a cache per kind.
 pub struct ControlPlaneResolver {
     /// Where invalidations are published: the control-plane primary (NOTIFY cannot run on a
     /// standby). The read pool unless [`ControlPlaneResolver::publish_through`] says otherwise.
     publisher: PgPool,
+    publisher_traced: TracedDatabase,
     epochs: Arc<Epochs>,
     /// Where the invalidation listener stands, told to readiness.
     listener: watch::Sender<ListenerState>,
@@ -101,6 +111,7 @@ impl ControlPlaneResolver {
             worker_versions: KindCache::new(pool.clone(), Arc::clone(&epochs), &settings),
             schedules: KindCache::new(pool.clone(), Arc::clone(&epochs), &settings),
             schedule_ids: KindCache::new(pool.clone(), Arc::clone(&epochs), &settings),
+            publisher_traced: TracedDatabase::new(&pool, TRACED_AS),
             publisher: pool,
             epochs,
             listener: watch::Sender::new(ListenerState::Connecting),
@@ -110,6 +121,7 @@ impl ControlPlaneResolver {
 
     /// Publishes invalidations through `primary`, for when the read pool is a replica.
     pub fn publish_through(mut self, primary: PgPool) -> Self {
+        self.publisher_traced = TracedDatabase::new(&primary, TRACED_AS);
         self.publisher = primary;
         self
     }
@@ -146,12 +158,15 @@ impl ControlPlaneResolver {
                 "an invalidation notice could not be written: {error}"
             ))
         })?;
-        sqlx::query("SELECT pg_notify($1, $2)")
+        let span = self.publisher_traced.span(&PUBLISH);
+        let published = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(listener::CHANNEL)
             .bind(notice)
             .execute(&self.publisher)
-            .await
-            .map_err(|error| runview_pg::map_error(CONTROL_PLANE, error))?;
+            .instrument(span.clone())
+            .await;
+        record_outcome(&span, &published);
+        published.map_err(|error| runview_pg::map_error(CONTROL_PLANE, error))?;
         Ok(())
     }
 

@@ -15,6 +15,8 @@ pub(crate) struct ScheduleIdRow {
 impl Kind for ScheduleIds {
     const NAME: &'static str = "schedule_id";
 
+    const SUMMARY: &'static str = "SELECT TaskSchedule";
+
     const BY_IDS: &'static str = r#"
         SELECT "friendlyId" AS friendly_id, "id" AS id
         FROM "TaskSchedule"

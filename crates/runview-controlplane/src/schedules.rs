@@ -25,6 +25,8 @@ pub(crate) struct ScheduleRow {
 impl Kind for Schedules {
     const NAME: &'static str = "schedule";
 
+    const SUMMARY: &'static str = "SELECT TaskSchedule";
+
     const BY_IDS: &'static str = r#"
         SELECT
             "id"                            AS id,

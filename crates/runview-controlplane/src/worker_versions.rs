@@ -16,6 +16,8 @@ pub(crate) struct WorkerVersionRow {
 impl Kind for WorkerVersions {
     const NAME: &'static str = "worker_version";
 
+    const SUMMARY: &'static str = "SELECT BackgroundWorker";
+
     const BY_IDS: &'static str = r#"
         SELECT "id" AS id, "version" AS version
         FROM "BackgroundWorker"

@@ -1,8 +1,9 @@
-//! Batch records ("BatchTaskRun") and their status.
+//! Batch records ("BatchTaskRun"), their status, and the errors of their items
+//! ("BatchTaskRunError").
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::BatchId;
+use crate::ids::{BatchId, EnvironmentId};
 
 /// "BatchTaskRunStatus".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -49,6 +50,9 @@ impl BatchStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchRecord {
     pub id: BatchId,
+    /// As stored (`batch_…`): the oldest batches have one that is not their internal id with a
+    /// prefix, and callers know a batch by it.
+    pub friendly_id: String,
     pub environment_id: String,
     pub status: BatchStatus,
     pub run_count: i32,
@@ -64,6 +68,45 @@ impl BatchRecord {
         self.completed_at
             .or_else(|| self.status.has_finished().then_some(self.updated_at))
     }
+}
+
+/// Look up one batch by the id its caller knows it by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchLookup {
+    pub environment_id: EnvironmentId,
+    /// Matched against "friendlyId": the oldest batches have a friendly id that is not their
+    /// internal id with a prefix.
+    pub batch_id: BatchId,
+    /// Read "runIds" too: it grows with the batch, so only callers that show it pay for it.
+    pub include_run_ids: bool,
+}
+
+/// One "BatchTaskRun" row with every column GetBatch shows, and the errors of its items.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchDetailRecord {
+    pub summary: BatchRecord,
+    pub idempotency_key: Option<String>,
+    pub processing_started_at: Option<DateTime<Utc>>,
+    pub processing_completed_at: Option<DateTime<Utc>>,
+    /// Friendly run ids in item order, as stored; empty when NULL or not asked for.
+    pub run_ids: Vec<String>,
+    /// Set when the new engine finished processing the batch; NULL on older batches.
+    pub successful_run_count: Option<i32>,
+    pub failed_run_count: Option<i32>,
+    /// By item index.
+    pub errors: Vec<BatchItemError>,
+}
+
+/// An item of a batch that could not be triggered ("BatchTaskRunError").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchItemError {
+    pub id: String,
+    /// The item's 0-based index in the batch.
+    pub index: i32,
+    pub task_identifier: String,
+    pub error: String,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]
@@ -98,6 +141,7 @@ mod tests {
         let now = Utc::now();
         let mut batch = BatchRecord {
             id: BatchId::from_stored("cbatch"),
+            friendly_id: "batch_cbatch".into(),
             environment_id: "env".into(),
             status: BatchStatus::Processing,
             run_count: 2,

@@ -41,6 +41,8 @@ pub struct RunFilter {
     pub statuses: Vec<TaskRunStatus>,
     /// The internal "TaskSchedule".id.
     pub schedule_id: Option<String>,
+    /// The internal "BatchTaskRun".id of the batch the request named by its friendly id.
+    pub batch_id: Option<String>,
     pub window: TimeWindow,
     pub attributes: RunAttributes,
 }
@@ -51,6 +53,7 @@ impl RunFilter {
         Self {
             statuses: Vec::new(),
             schedule_id: None,
+            batch_id: None,
             window,
             attributes: RunAttributes::default(),
         }

@@ -3,7 +3,10 @@
 //! forge nor alter one. A token is bound to the environment and to a digest of every filter by
 //! passing them as associated data: they are not in the token, yet a token opens only for the
 //! scope it was issued for. Several secrets are accepted so they can be rotated: one key is
-//! derived from each, the first encrypts and every one is tried to open.
+//! derived from each, the first encrypts and every one is tried to open. The secrets can be
+//! replaced while the signer serves ([`PageTokenSigner::rotate`]), so rotating needs no restart.
+
+use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,8 +82,12 @@ struct Claims {
     expires_at: i64,
 }
 
+/// The keys of the current secrets, never empty: the first encrypts.
+type Keys = Arc<[XChaCha20Poly1305]>;
+
 pub struct PageTokenSigner {
-    keys: Vec<XChaCha20Poly1305>,
+    /// Replaced whole by a rotation; a call works with the keys it started with.
+    keys: RwLock<Keys>,
     ttl: TimeDelta,
 }
 
@@ -88,13 +95,31 @@ impl PageTokenSigner {
     /// The first of `secrets` encrypts, all open. With none, a random key of this process
     /// encrypts, so tokens still work but do not survive a restart.
     pub fn new(secrets: Vec<SecretString>, ttl: TimeDelta) -> Self {
-        let mut keys: Vec<_> = secrets.iter().map(derive_key).collect();
-        if keys.is_empty() {
-            keys.push(XChaCha20Poly1305::new(&XChaCha20Poly1305::generate_key(
+        let keys = derive_keys(&secrets).unwrap_or_else(|| {
+            Arc::new([XChaCha20Poly1305::new(&XChaCha20Poly1305::generate_key(
                 &mut OsRng,
-            )));
+            ))])
+        });
+        Self {
+            keys: RwLock::new(keys),
+            ttl,
         }
-        Self { keys, ttl }
+    }
+
+    /// From now on the first of `secrets` encrypts and all of them open; tokens of a secret no
+    /// longer among them stop opening. No secrets at all leaves the current ones: there would be
+    /// nothing to encrypt with.
+    pub fn rotate(&self, secrets: &[SecretString]) {
+        if let Some(keys) = derive_keys(secrets) {
+            *self.keys.write().unwrap_or_else(PoisonError::into_inner) = keys;
+        }
+    }
+
+    fn keys(&self) -> Keys {
+        self.keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn sign(&self, scope: &TokenScope, position: &PagePosition, now: DateTime<Utc>) -> String {
@@ -112,8 +137,8 @@ impl PageTokenSigner {
             msg: &plaintext,
             aad: &scope.associated_data(),
         };
-        // Encryption fails only for messages of gigabytes; `new` guarantees a first key.
-        let ciphertext = self.keys[0]
+        // Encryption fails only for messages of gigabytes; the keys are never empty.
+        let ciphertext = self.keys()[0]
             .encrypt(&nonce, payload)
             .unwrap_or_else(|_| unreachable!());
         let mut token = nonce.to_vec();
@@ -138,7 +163,7 @@ impl PageTokenSigner {
         // The associated data makes a token of another environment or other filters fail to open
         // exactly like an altered one: which of them it was cannot be told, and need not be.
         let plaintext = self
-            .keys
+            .keys()
             .iter()
             .find_map(|key| {
                 let payload = Payload {
@@ -178,6 +203,11 @@ impl PageTokenSigner {
             },
         })
     }
+}
+
+/// A key per secret; `None` for no secret.
+fn derive_keys(secrets: &[SecretString]) -> Option<Keys> {
+    (!secrets.is_empty()).then(|| secrets.iter().map(derive_key).collect())
 }
 
 /// One 256-bit key per secret, by HKDF-SHA256, so a secret of any length or form gives a key.
@@ -315,6 +345,28 @@ mod tests {
                 .verify(&token, &scope("env", &[]), now())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_live_rotation_swaps_the_keys_of_a_serving_signer() {
+        let live = signer(&["old"]);
+        let before = live.sign(&scope("env", &[]), &position(), now());
+        live.rotate(&["new".into(), "old".into()]);
+        assert!(live.verify(&before, &scope("env", &[]), now()).is_ok());
+        let after = live.sign(&scope("env", &[]), &position(), now());
+        assert!(
+            signer(&["new"])
+                .verify(&after, &scope("env", &[]), now())
+                .is_ok(),
+            "the first secret signs"
+        );
+        live.rotate(&[]);
+        assert!(
+            live.verify(&after, &scope("env", &[]), now()).is_ok(),
+            "no secrets keep the current ones"
+        );
+        live.rotate(&["new".into()]);
+        assert!(live.verify(&before, &scope("env", &[]), now()).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::batch::BatchRecord;
+use crate::batch::{BatchDetailRecord, BatchLookup, BatchRecord};
 use crate::control_plane::{Environment, Schedule, WorkerVersion};
 use crate::error::Result;
 use crate::filter::{BatchListQuery, RunListQuery, WaitpointListQuery};
@@ -76,6 +76,14 @@ pub trait RunOpsStores: Send + Sync + 'static {
         &self,
         environment_id: &EnvironmentId,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The batch scoped to its environment with its item errors, from every store at once (NEW
+    /// winning a batch both hold), then from the primaries when every replica missed; `None` when
+    /// no store holds it there. Fails if any store that was asked fails.
+    fn find_batch(
+        &self,
+        lookup: &BatchLookup,
+    ) -> impl Future<Output = Result<Option<BatchDetailRecord>>> + Send;
 
     /// Run counts by status of each batch, summed over every store (one statement per store);
     /// fails if any store fails, so a partial count is never returned.

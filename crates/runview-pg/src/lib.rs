@@ -1,9 +1,10 @@
 //! PostgreSQL plumbing shared by the run-ops stores and the control-plane resolver: pools whose
-//! waits stay inside a request's budget, the one mapping of sqlx errors into domain errors, and
-//! the fingerprint that tells two databases apart.
+//! waits stay inside a request's budget, the one mapping of sqlx errors into domain errors, a span
+//! per statement, and the fingerprint that tells two databases apart.
 
 mod read_pool;
 mod schema_check;
+mod statement;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ pub use schema_check::{
     ColumnNeed, ColumnType, Mismatch, Nulls, RecommendedIndex, SchemaCheckError, check_schema,
     missing_indexes, schema_mismatches,
 };
+pub use statement::{Statement, TracedDatabase, record_outcome};
 
 /// Declaring the columns a crate reads: `required("TaskRun", "id", Text)`.
 pub mod columns {

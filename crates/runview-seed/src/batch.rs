@@ -1,10 +1,12 @@
-//! Batches: a "BatchTaskRun" with its runs in the same store, optionally triggered (and waited
-//! for) by a parent run, with run statuses that agree with the batch status.
+//! Batches: a "BatchTaskRun" with its runs (and the errors of the items that did not become runs)
+//! in the same store, optionally triggered (and waited for) by a parent run, with run statuses
+//! that agree with the batch status.
 
 use rand::{Rng, rngs::StdRng};
 use runview_core::batch::BatchStatus;
 use runview_core::status::TaskRunStatus;
 
+use crate::batch_errors::FailedItems;
 use crate::copy::RunOpsTable;
 use crate::run::Lineage;
 use crate::stream::{Shape, StoreGenerator};
@@ -37,7 +39,7 @@ fn run_status(status: BatchStatus, rng: &mut StdRng, index: usize) -> TaskRunSta
     }
 }
 
-pub(crate) fn random_batch_status(rng: &mut StdRng) -> BatchStatus {
+fn random_batch_status(rng: &mut StdRng) -> BatchStatus {
     match rng.random_range(0..100) {
         0..50 => BatchStatus::Completed,
         50..65 => BatchStatus::Processing,
@@ -47,12 +49,52 @@ pub(crate) fn random_batch_status(rng: &mut StdRng) -> BatchStatus {
     }
 }
 
+/// "batchVersion" of batches the new engine's batch queue processed: the only ones with
+/// processing times, trigger outcome counts and item errors.
+pub(crate) const RUN_ENGINE_V2: &str = "runengine:v2";
+
+/// The "batchVersion" of a batch of runs on engine V1 or V2: the trigger paths of each engine, the
+/// batch queue's being the newest.
+pub(crate) fn random_batch_version(rng: &mut StdRng, engine_v2: bool) -> &'static str {
+    if engine_v2 {
+        pick(rng, &[RUN_ENGINE_V2, RUN_ENGINE_V2, "runengine:v1"])
+    } else {
+        pick(rng, &["v1", "v2", "v3"])
+    }
+}
+
 /// What a batch looks like; its id takes `shape` whatever the store.
 pub(crate) struct BatchShape {
     pub status: BatchStatus,
+    /// Its items that became runs.
     pub size: usize,
     pub with_parent: bool,
     pub shape: Shape,
+    pub version: &'static str,
+    /// Items that could not be triggered ([`RUN_ENGINE_V2`] only).
+    pub failed_items: FailedItems,
+}
+
+impl BatchShape {
+    /// A batch of a regular group, of its runs' engine.
+    pub fn random(rng: &mut StdRng, size: usize, shape: Shape, engine_v2: bool) -> Self {
+        let status = random_batch_status(rng);
+        let version = random_batch_version(rng, engine_v2);
+        // The batch queue marks a batch PARTIAL_FAILED when some of its items failed to trigger.
+        let failed_items = if version == RUN_ENGINE_V2 && status == BatchStatus::PartialFailed {
+            FailedItems::random(rng)
+        } else {
+            FailedItems::None
+        };
+        Self {
+            status,
+            size,
+            with_parent: rng.random_bool(0.5),
+            shape,
+            version,
+            failed_items,
+        }
+    }
 }
 
 /// The ids of a generated batch.
@@ -77,6 +119,8 @@ impl StoreGenerator<'_> {
             size,
             with_parent,
             shape,
+            version,
+            failed_items,
         } = batch;
         let parent = with_parent.then(|| {
             let parent_status = match status {
@@ -96,8 +140,7 @@ impl StoreGenerator<'_> {
             };
         let batch_id = self.mint(shape, batch_at);
         let task = pick(&mut self.rng, &TASKS);
-        let (mut successes, mut failures, mut last_created, mut last_completed) =
-            (0, 0, batch_at, batch_at);
+        let (mut last_created, mut last_completed) = (batch_at, batch_at);
         let mut run_ids = Vec::with_capacity(size);
         for index in 0..size {
             // Items are created together, ten per millisecond: ties readers must order by id.
@@ -114,34 +157,51 @@ impl StoreGenerator<'_> {
             spec.batch_id = Some(batch_id.clone());
             let outcome = self.emit(&spec);
             run_ids.push(format!("run_{}", spec.id));
-            match run_status {
-                S::CompletedSuccessfully => successes += 1,
-                other if other.is_final() => failures += 1,
-                _ => {}
-            }
             last_created = run_at;
             last_completed = last_completed.max(outcome.completed_at.unwrap_or(run_at));
         }
-        let completed_at = status.has_finished().then_some(last_completed);
+        let items = size + failed_items.count();
+        // The batch queue processes a batch's items one after another, then records the outcome
+        // of the whole batch, its run ids included; the older trigger paths record neither.
+        let processing = (version == RUN_ENGINE_V2).then(|| {
+            let done = status != BatchStatus::Processing;
+            (batch_at, done.then_some(last_created + 1))
+        });
+        let processed_at = processing.and_then(|(_, completed)| completed);
+        let completed_at = status
+            .has_finished()
+            .then(|| last_completed.max(processed_at.unwrap_or(batch_at)));
+        let updated_at = completed_at.unwrap_or(processed_at.unwrap_or(last_created));
+        let outcome_counts = processed_at.map(|_| (size, failed_items.count()));
+        // The friendly ids of the items in order; NULL on some older rows, none until the batch
+        // queue has processed the batch.
+        let run_ids = match processing {
+            Some((_, None)) => Some(Vec::new()),
+            _ => (!self.rng.random_bool(0.15)).then_some(run_ids),
+        };
         let idempotency_key = self.rng.random_bool(0.1).then(|| hex(&mut self.rng, 16));
-        // The friendly ids of the items in order; NULL on some older rows.
-        let run_ids = (!self.rng.random_bool(0.15)).then_some(run_ids);
         let catalog = self.catalog;
         let mut row = self.sink.row(RunOpsTable::BatchTaskRun);
         row.text(&batch_id)
             .text(&format!("batch_{batch_id}"))
             .text(&catalog.environments[environment].id)
             .plain(status.as_str())
-            .plain(size)
-            .text(if engine_v2 { "runengine:v1" } else { "v2" })
+            .plain(items)
+            .text(version)
             .opt_text(idempotency_key.as_deref())
             .timestamp(batch_at)
-            .timestamp(completed_at.unwrap_or(last_created))
+            .timestamp(updated_at)
             .opt_timestamp(completed_at)
-            .opt_plain(completed_at.map(|_| successes))
-            .opt_plain(completed_at.map(|_| failures))
-            .opt_text_array(run_ids.as_deref());
+            .opt_plain(outcome_counts.map(|(successful, _)| successful))
+            .opt_plain(outcome_counts.map(|(_, failed)| failed))
+            .opt_text_array(run_ids.as_deref())
+            .opt_timestamp(processing.map(|(started, _)| started))
+            .opt_timestamp(processed_at);
         row.end();
+        if let Some(processed_at) = processed_at {
+            let failed = self.failed_item_indexes(items, failed_items);
+            self.item_errors(&batch_id, task, failed_items, &failed, processed_at);
+        }
         if let Some(parent) = &parent {
             self.batch_waitpoint(environment, batch_at, completed_at, &parent.id, &batch_id);
         }

@@ -185,16 +185,18 @@ pub(crate) enum RunOpsTable {
     TaskRun,
     TaskRunAttempt,
     BatchTaskRun,
+    BatchTaskRunError,
     Waitpoint,
     /// The connections of waitpoints to the runs they blocked, whichever table holds them.
     WaitpointRunConnection,
 }
 
 impl RunOpsTable {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::TaskRun,
         Self::TaskRunAttempt,
         Self::BatchTaskRun,
+        Self::BatchTaskRunError,
         Self::Waitpoint,
         Self::WaitpointRunConnection,
     ];
@@ -206,6 +208,7 @@ impl RunOpsTable {
             (Self::TaskRun, _) => &s::TASK_RUN,
             (Self::TaskRunAttempt, _) => &s::TASK_RUN_ATTEMPT,
             (Self::BatchTaskRun, _) => &s::BATCH_TASK_RUN,
+            (Self::BatchTaskRunError, _) => &s::BATCH_TASK_RUN_ERROR,
             (Self::Waitpoint, _) => &s::WAITPOINT,
             (Self::WaitpointRunConnection, StoreSchema::Full) => {
                 &s::WAITPOINT_RUN_CONNECTIONS_IMPLICIT
@@ -289,6 +292,7 @@ pub(crate) struct StoreCounts {
     pub runs: u64,
     pub attempts: u64,
     pub batches: u64,
+    pub batch_errors: u64,
     pub waitpoints: u64,
     pub waitpoint_connections: u64,
 }
@@ -299,6 +303,7 @@ impl StoreCounts {
             RunOpsTable::TaskRun => &mut self.runs,
             RunOpsTable::TaskRunAttempt => &mut self.attempts,
             RunOpsTable::BatchTaskRun => &mut self.batches,
+            RunOpsTable::BatchTaskRunError => &mut self.batch_errors,
             RunOpsTable::Waitpoint => &mut self.waitpoints,
             RunOpsTable::WaitpointRunConnection => &mut self.waitpoint_connections,
         };

@@ -10,6 +10,7 @@
 
 mod attempts;
 mod batch;
+mod batch_errors;
 mod catalog;
 mod control_plane;
 mod copy;
@@ -64,6 +65,9 @@ pub struct SeedReport {
     pub attempts_new: u64,
     pub batches_legacy: u64,
     pub batches_new: u64,
+    /// "BatchTaskRunError" rows: items of batches that could not be triggered.
+    pub batch_errors_legacy: u64,
+    pub batch_errors_new: u64,
     /// Tokens and the RUN and BATCH waitpoints of waited-for children and batches.
     pub waitpoints_legacy: u64,
     pub waitpoints_new: u64,
@@ -103,7 +107,9 @@ pub struct DemoHighlights {
     /// PENDING, with a timeout and seven connected runs (more than the five shown).
     pub legacy_waitpoint_id: String,
     pub new_waitpoint_id: String,
-    /// PARTIAL_FAILED, with a mix of run statuses.
+    /// PARTIAL_FAILED batches of the batch queue, with a mix of run statuses and items that
+    /// failed to trigger: LEGACY's four with an error each, NEW's twelve in one collapsed
+    /// QUEUE_SIZE_LIMIT_EXCEEDED error.
     pub legacy_batch_id: String,
     pub new_batch_id: String,
     /// A cuid batch that lives in NEW.
@@ -169,6 +175,8 @@ pub async fn seed_with_progress(
         attempts_new: new.attempts,
         batches_legacy: legacy.batches,
         batches_new: new.batches,
+        batch_errors_legacy: legacy.batch_errors,
+        batch_errors_new: new.batch_errors,
         waitpoints_legacy: legacy.waitpoints,
         waitpoints_new: new.waitpoints,
         waitpoint_connections_legacy: legacy.waitpoint_connections,

@@ -178,6 +178,24 @@ pub(crate) const BATCH_TASK_RUN: Table = Table {
         "successfulRunCount",
         "failedRunCount",
         "runIds",
+        "processingStartedAt",
+        "processingCompletedAt",
+    ],
+};
+
+/// The items of a batch that could not be triggered.
+pub(crate) const BATCH_TASK_RUN_ERROR: Table = Table {
+    name: "BatchTaskRunError",
+    columns: &[
+        "id",
+        "batchTaskRunId",
+        "index",
+        "taskIdentifier",
+        "payload",
+        "options",
+        "error",
+        "errorCode",
+        "createdAt",
     ],
 };
 

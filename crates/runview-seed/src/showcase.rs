@@ -7,7 +7,8 @@ use runview_core::status::TaskRunStatus;
 
 use runview_core::batch::BatchStatus;
 
-use crate::batch::BatchShape;
+use crate::batch::{BatchShape, RUN_ENGINE_V2};
+use crate::batch_errors::FailedItems;
 use crate::plan::SeedPlan;
 use crate::stream::{Shape, Store, StoreGenerator};
 use crate::values::TASKS;
@@ -21,7 +22,8 @@ pub(crate) struct StoreHighlights {
     pub wide_parent_run_id: String,
     /// A grandchild: its parent and its root differ.
     pub child_run_id: String,
-    /// A PARTIAL_FAILED batch with the store's own id shape.
+    /// A PARTIAL_FAILED batch of the batch queue with the store's own id shape, whose lost items
+    /// have errors: one each in LEGACY, one collapsed error in NEW.
     pub batch_id: String,
     /// A cuid batch (NEW only).
     pub other_shape_batch_id: Option<String>,
@@ -69,11 +71,20 @@ impl StoreGenerator<'_> {
         let mut batch_id = None;
         for status in BatchStatus::ALL {
             let at = self.root_time();
+            // The PARTIAL_FAILED batch lost items as the batch queue records it: LEGACY's each
+            // with its own error, NEW's all to a full queue, in one collapsed error.
+            let failed_items = match (status, self.store) {
+                (BatchStatus::PartialFailed, Store::Legacy) => FailedItems::Each(4),
+                (BatchStatus::PartialFailed, Store::New) => FailedItems::QueueSizeLimit(12),
+                _ => FailedItems::None,
+            };
             let shape = BatchShape {
                 status,
                 size: BATCH_SIZE,
                 with_parent: false,
                 shape: native,
+                version: RUN_ENGINE_V2,
+                failed_items,
             };
             let ids = self.batch(production, at, true, shape);
             if status == BatchStatus::PartialFailed {
@@ -87,6 +98,8 @@ impl StoreGenerator<'_> {
             size: self.plan.wide_parent_children,
             with_parent: true,
             shape: native,
+            version: RUN_ENGINE_V2,
+            failed_items: FailedItems::None,
         };
         let wide_parent = self.batch(production, at, true, wide).parent_run_id;
 
@@ -121,6 +134,8 @@ impl StoreGenerator<'_> {
                     size: BATCH_SIZE,
                     with_parent: false,
                     shape: Shape::Cuid,
+                    version: "runengine:v1",
+                    failed_items: FailedItems::None,
                 };
                 let ids = self.batch(production, at, true, shape);
                 other_shape_batch_id.get_or_insert(ids.batch_id);

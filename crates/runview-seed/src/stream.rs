@@ -7,7 +7,7 @@ use rand::{Rng, rngs::StdRng};
 use runview_core::ids::mint_runops_body;
 use runview_core::status::TaskRunStatus;
 
-use crate::batch::{BatchShape, random_batch_status};
+use crate::batch::BatchShape;
 use crate::catalog::Catalog;
 use crate::copy::{ChunkSender, WriterGone};
 use crate::plan::SeedPlan;
@@ -154,12 +154,9 @@ impl<'a> StoreGenerator<'a> {
         if kind < self.plan.tree_share && budget >= 2 {
             self.tree(environment, at, engine_v2, budget, false);
         } else if kind < self.plan.tree_share + self.plan.batch_share && budget >= 3 {
-            let shape = BatchShape {
-                status: random_batch_status(&mut self.rng),
-                size: self.rng.random_range(2..=20).min(budget - 1),
-                with_parent: self.rng.random_bool(0.5),
-                shape: self.store.native_shape(),
-            };
+            let size = self.rng.random_range(2..=20).min(budget - 1);
+            let shape =
+                BatchShape::random(&mut self.rng, size, self.store.native_shape(), engine_v2);
             self.batch(environment, at, engine_v2, shape);
         } else {
             let project = self.catalog.environments[environment].project;

@@ -20,6 +20,14 @@ async fn seeding_three_databases_loads_the_planned_counts() {
     assert_eq!(count(new, "TaskRun").await, report.runs_new);
     assert_eq!(count(legacy, "BatchTaskRun").await, report.batches_legacy);
     assert_eq!(count(new, "BatchTaskRun").await, report.batches_new);
+    assert_eq!(
+        count(legacy, "BatchTaskRunError").await,
+        report.batch_errors_legacy
+    );
+    assert_eq!(
+        count(new, "BatchTaskRunError").await,
+        report.batch_errors_new
+    );
     assert_eq!(count(legacy, "Waitpoint").await, report.waitpoints_legacy);
     assert_eq!(count(new, "Waitpoint").await, report.waitpoints_new);
     assert_eq!(
@@ -70,12 +78,14 @@ async fn seeding_three_databases_loads_the_planned_counts() {
             3,
             "MANUAL, RUN and BATCH waitpoints"
         );
+        // runCount counts the items: the runs, and the items that could not be triggered.
         let miscounted = r#"SELECT count(*) FROM "BatchTaskRun" b
-            WHERE b."runCount" <> (SELECT count(*) FROM "TaskRun" r WHERE r."batchId" = b.id)"#;
+            WHERE b."runCount" - coalesce(b."failedRunCount", 0)
+                <> (SELECT count(*) FROM "TaskRun" r WHERE r."batchId" = b.id)"#;
         assert_eq!(
             scalar(store, miscounted).await,
             0,
-            "runCount matches the batch's runs"
+            "runCount matches the batch's items"
         );
         let ties = r#"SELECT count(*) FROM (SELECT "createdAt" FROM "TaskRun"
             GROUP BY "runtimeEnvironmentId", "createdAt" HAVING count(*) > 1) t"#;
@@ -341,6 +351,7 @@ async fn seeding_is_deterministic_for_a_seed() {
             "TaskRun",
             "TaskRunAttempt",
             "BatchTaskRun",
+            "BatchTaskRunError",
             "Waitpoint",
             connections.table,
         ] {
@@ -443,13 +454,34 @@ async fn nullable_columns_are_null_as_the_upstream_leaves_them() {
         }
         let run_ids = r#"SELECT count(*) FROM "BatchTaskRun" WHERE "runIds" IS NULL"#;
         assert!(scalar(store, run_ids).await > 0, "{name}: some NULL runIds");
+        // Until the batch queue has processed a batch, its run ids are not recorded.
         let listed = r#"SELECT count(*) FROM "BatchTaskRun"
-            WHERE "runIds" IS NOT NULL AND cardinality("runIds") <> "runCount""#;
+            WHERE cardinality("runIds") > 0
+              AND cardinality("runIds") <> "runCount" - coalesce("failedRunCount", 0)"#;
         assert_eq!(
             scalar(store, listed).await,
             0,
             "{name}: runIds lists every run"
         );
+        let unprocessed = r#"SELECT count(*) FROM "BatchTaskRun"
+            WHERE "batchVersion" = 'runengine:v2' AND status = 'PROCESSING'
+              AND cardinality("runIds") IS DISTINCT FROM 0"#;
+        assert_eq!(scalar(store, unprocessed).await, 0, "{name}");
+        // Outcome counts and processing times only where the batch queue recorded them.
+        for column in [
+            "successfulRunCount",
+            "failedRunCount",
+            "processingStartedAt",
+            "processingCompletedAt",
+            "idempotencyKey",
+        ] {
+            let sql = format!(r#"SELECT count(*) FROM "BatchTaskRun" WHERE "{column}" IS NULL"#);
+            assert!(scalar(store, &sql).await > 0, "{name}: NULL {column}");
+        }
+        let recorded = r#"SELECT count(*) FROM "BatchTaskRun"
+            WHERE "batchVersion" <> 'runengine:v2'
+              AND ("successfulRunCount" IS NOT NULL OR "processingStartedAt" IS NOT NULL)"#;
+        assert_eq!(scalar(store, recorded).await, 0, "{name}");
     }
 
     let [legacy, new] = dbs.stores();
@@ -525,4 +557,103 @@ async fn engine_v1_runs_have_their_attempts_and_v2_runs_a_count() {
         scalar(legacy, retried).await > 0,
         "some V1 runs were retried"
     );
+}
+
+#[tokio::test]
+async fn a_few_batches_have_item_errors_as_the_batch_queue_writes_them() {
+    let dbs = Split::create().await;
+    let report = dbs.seed(&small_plan()).await;
+
+    for (name, store) in ["LEGACY", "NEW"].into_iter().zip(dbs.stores()) {
+        // Errors belong to PARTIAL_FAILED batch-queue batches of their store, at item indexes
+        // that exist.
+        let stray = r#"SELECT count(*) FROM "BatchTaskRunError" e
+            LEFT JOIN "BatchTaskRun" b ON b.id = e."batchTaskRunId"
+            WHERE b.id IS NULL OR b.status <> 'PARTIAL_FAILED'
+               OR b."batchVersion" <> 'runengine:v2' OR e.index >= b."runCount""#;
+        assert_eq!(scalar(store, stray).await, 0, "{name}: stray errors");
+        // Skewed: most batches have none; a failed item has its own row unless the queue was
+        // full, when one row stands for all of the batch's failures.
+        let with_errors = percent(
+            store,
+            r#"SELECT count(DISTINCT "batchTaskRunId") FROM "BatchTaskRunError""#,
+            r#"SELECT count(*) FROM "BatchTaskRun""#,
+        )
+        .await;
+        assert!(
+            (0.5..25.0).contains(&with_errors),
+            "{name}: {with_errors}% of batches have errors"
+        );
+        let uncounted = r#"SELECT count(*) FROM "BatchTaskRun" b WHERE "failedRunCount" <> (
+            SELECT CASE WHEN bool_and(e."errorCode" = 'QUEUE_SIZE_LIMIT_EXCEEDED')
+                        THEN b."failedRunCount" ELSE count(*) END
+            FROM "BatchTaskRunError" e WHERE e."batchTaskRunId" = b.id)"#;
+        assert_eq!(
+            scalar(store, uncounted).await,
+            0,
+            "{name}: one row a failure"
+        );
+    }
+    // The shapes the readers must handle, somewhere in the stores.
+    let collapsed = r#"SELECT count(*) FROM "BatchTaskRunError"
+        WHERE "errorCode" = 'QUEUE_SIZE_LIMIT_EXCEEDED'
+          AND error LIKE '%items in this batch failed with the same error)'"#;
+    let many = r#"SELECT count(*) FROM (SELECT FROM "BatchTaskRunError"
+        GROUP BY "batchTaskRunId" HAVING count(*) >= 4) b"#;
+    let shapes = [
+        (collapsed, "a collapsed queue-size error"),
+        (many, "a batch with many errors"),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE "errorCode" IS NULL"#,
+            "errors without a code",
+        ),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE "errorCode" IS NOT NULL"#,
+            "errors with a code",
+        ),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE payload IS NULL"#,
+            "errors without a payload",
+        ),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE payload IS NOT NULL"#,
+            "errors with a payload",
+        ),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE options IS NULL"#,
+            "errors without options",
+        ),
+        (
+            r#"SELECT count(*) FROM "BatchTaskRunError" WHERE options IS NOT NULL"#,
+            "errors with options",
+        ),
+    ];
+    for (sql, what) in shapes {
+        let [legacy, new] = dbs.stores();
+        assert!(
+            scalar(legacy, sql).await + scalar(new, sql).await > 0,
+            "{what}"
+        );
+    }
+    let mut versions = std::collections::BTreeSet::new();
+    for store in dbs.stores() {
+        let found: Vec<String> =
+            sqlx::query_scalar(r#"SELECT DISTINCT "batchVersion" FROM "BatchTaskRun""#)
+                .fetch_all(store)
+                .await
+                .expect("versions");
+        versions.extend(found);
+    }
+    assert!(versions.len() >= 4, "{versions:?}");
+    let h = &report.highlights;
+    for (store, batch_id, rows) in [
+        (dbs.legacy.pool(), &h.legacy_batch_id, 4),
+        (dbs.new.pool(), &h.new_batch_id, 1),
+    ] {
+        let sql = format!(
+            r#"SELECT count(*) FROM "BatchTaskRunError" e JOIN "BatchTaskRun" b
+               ON b.id = e."batchTaskRunId" WHERE b."friendlyId" = '{batch_id}'"#
+        );
+        assert_eq!(scalar(store, &sql).await, rows, "{batch_id}");
+    }
 }

@@ -9,15 +9,16 @@ use runview_core::page::Scan;
 use runview_core::ports::BatchRunCounts;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
-use runview_pg::map_error;
+use runview_pg::{Statement, map_error};
 use sqlx::FromRow;
 
-use crate::keyset::{KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, ScanStatements, any_of};
 use crate::merge::Keyed;
 use crate::store::PgRunStore;
 
 const BATCH_COLUMNS: &str = r#"
     id,
+    "friendlyId" AS friendly_id,
     "runtimeEnvironmentId" AS environment_id,
     status::text AS status,
     "runCount" AS run_count,
@@ -26,10 +27,11 @@ const BATCH_COLUMNS: &str = r#"
     "updatedAt" AS updated_at,
     "completedAt" AS completed_at"#;
 
-/// One row of [`BATCH_COLUMNS`].
+/// One row of [`BATCH_COLUMNS`], and the same columns of GetBatch's statement.
 #[derive(Debug, sqlx::FromRow)]
-struct BatchRow {
+pub(crate) struct BatchRow {
     id: String,
+    friendly_id: String,
     environment_id: String,
     /// `status::text`, as for runs.
     status: String,
@@ -48,6 +50,7 @@ impl TryFrom<BatchRow> for BatchRecord {
             .ok_or_else(|| Error::Internal(format!("unknown batch status `{}`", row.status)))?;
         Ok(Self {
             id: BatchId::from_stored(row.id),
+            friendly_id: row.friendly_id,
             environment_id: row.environment_id,
             status,
             run_count: row.run_count,
@@ -81,8 +84,17 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
         r#"status = ANY($::"BatchTaskRunStatus"[]) AND "batchVersion" <> 'v1'"#,
         any_of(statuses),
     );
-    statement.and("id = $", attributes.batch_id.as_ref().map(|id| id.as_str()));
-    statement
+    // As the upstream: callers know a batch by its friendly id, which the oldest batches do not
+    // derive from their internal id. The unique ("friendlyId") index finds it at once, so such a
+    // page needs no walk.
+    let batch = attributes.batch_id.as_ref().map(BatchId::friendly);
+    let one_batch = batch.is_some();
+    statement.and(r#""friendlyId" = $"#, batch);
+    if one_batch {
+        statement.unbudgeted()
+    } else {
+        statement
+    }
 }
 
 /// The statement [`PgRunStore::list_batches`] sends for `query`, for plan checks. Its parameters
@@ -113,11 +125,25 @@ struct BatchRunCountRow {
     runs: i64,
 }
 
+const LIST_BATCHES: ScanStatements = ScanStatements::of("list_batches", "SELECT BatchTaskRun");
+
+const HAS_ANY_BATCHES: Statement = Statement {
+    name: "has_any_batches",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun",
+};
+
+const COUNT_BATCH_RUNS: Statement = Statement {
+    name: "count_batch_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+
 impl PgRunStore {
     /// One keyset page of the environment's batches in this store, in scan order.
     pub(crate) async fn list_batches(&self, query: &BatchListQuery) -> Result<Scan<BatchRecord>> {
         let scan = self
-            .scan_keyset("list_batches", statement(query), &query.page)
+            .scan_keyset(&LIST_BATCHES, statement(query), &query.page)
             .await?;
         let rows = scan
             .rows
@@ -135,7 +161,7 @@ impl PgRunStore {
     }
 
     pub(crate) async fn has_any_batches(&self, environment_id: &EnvironmentId) -> Result<bool> {
-        let mut lease = self.lease("has_any_batches").await?;
+        let mut lease = self.lease(&HAS_ANY_BATCHES).await?;
         let any = sqlx::query_scalar(HAS_ANY_BATCHES_SQL)
             .bind(environment_id.as_str())
             .fetch_one(lease.connection())
@@ -150,7 +176,7 @@ impl PgRunStore {
         batch_ids: &[BatchId],
     ) -> Result<BatchRunCounts> {
         let ids: Vec<&str> = batch_ids.iter().map(BatchId::as_str).collect();
-        let mut lease = self.lease("count_batch_runs").await?;
+        let mut lease = self.lease(&COUNT_BATCH_RUNS).await?;
         let rows = sqlx::query_as(COUNT_BATCH_RUNS_SQL)
             .bind(environment_id.as_str())
             .bind(ids)

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use runview_core::{Error, Result};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::store::PgRunStore;
 use crate::telemetry::record_statement_lookups;
@@ -102,6 +103,8 @@ struct Queue<L: Lookup> {
 struct Waiting<L: Lookup> {
     key: L::Key,
     answer: oneshot::Sender<Result<L::Answer>>,
+    /// The caller's span when it queued.
+    span: tracing::Span,
 }
 
 impl<L: Lookup> Coalescer<L> {
@@ -136,6 +139,7 @@ impl<L: Lookup> Coalescer<L> {
                 queue.waiting.push(Waiting {
                     key: key.clone(),
                     answer,
+                    span: tracing::Span::current(),
                 });
                 Some(receiver)
             } else {
@@ -192,13 +196,21 @@ impl<L: Lookup> Drop for Turn<'_, L> {
             return;
         };
         let (shared, store) = (Arc::clone(self.shared), self.store.clone());
-        self.shared.runtime.spawn(async move {
-            let _turn = Turn {
-                shared: &shared,
-                store: &store,
-            };
-            answer(&store, batch).await;
-        });
+        // The statement's span goes in the trace of the batch's first caller: one statement
+        // cannot be the child of every call it answers.
+        let span = batch
+            .first()
+            .map_or_else(tracing::Span::none, |first| first.span.clone());
+        self.shared.runtime.spawn(
+            async move {
+                let _turn = Turn {
+                    shared: &shared,
+                    store: &store,
+                };
+                answer(&store, batch).await;
+            }
+            .instrument(span),
+        );
     }
 }
 

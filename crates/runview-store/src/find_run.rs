@@ -5,6 +5,7 @@ use runview_core::ids::Residency;
 use runview_core::ports::RunLookup;
 use runview_core::run::{RunGraph, RunRecord};
 use runview_core::{Error, Result};
+use runview_pg::Statement;
 
 use crate::coalesce::{Lookup, rows_by_lookup};
 use crate::run_row::{RunRow, run_columns};
@@ -169,6 +170,12 @@ pub(crate) fn assemble(
     }))
 }
 
+const FIND_RUN: Statement = Statement {
+    name: "find_run",
+    operation: "SELECT",
+    summary: "SELECT TaskRun TaskRunAttempt",
+};
+
 /// One row of [`FIND_RUNS_SQL`]: a row of [`FIND_RUN_SQL`] and the lookup it answers.
 #[derive(Debug, sqlx::FromRow)]
 struct AskedRunRow {
@@ -187,7 +194,7 @@ impl Lookup for FindRun {
     const RECORD: &'static str = "run";
 
     async fn one(store: &PgRunStore, lookup: &RunLookup) -> Result<Option<RunGraph>> {
-        let mut lease = store.lease("find_run").await?;
+        let mut lease = store.lease(&FIND_RUN).await?;
         // A `&'static str` statement is prepared once per connection and then reused by sqlx.
         let rows = sqlx::query_as(FIND_RUN_SQL)
             .bind(lookup.run_id.as_str())
@@ -204,7 +211,7 @@ impl Lookup for FindRun {
         store: &PgRunStore,
         lookups: &[RunLookup],
     ) -> Result<Vec<Result<Option<RunGraph>>>> {
-        let mut lease = store.lease("find_run").await?;
+        let mut lease = store.lease(&FIND_RUN).await?;
         let column = |of: fn(&RunLookup) -> &str| lookups.iter().map(of).collect::<Vec<_>>();
         let rows = sqlx::query_as(FIND_RUNS_SQL)
             .bind(column(|lookup| lookup.run_id.as_str()))

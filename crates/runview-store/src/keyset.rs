@@ -10,11 +10,11 @@ use chrono::NaiveDateTime;
 use runview_core::Result;
 use runview_core::ids::EnvironmentId;
 use runview_core::page::{Direction, Keyset, PageRequest, Scan, TimeWindow};
+use runview_pg::Statement;
 use sqlx::postgres::PgRow;
 use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
 
 use crate::store::PgRunStore;
-use crate::telemetry::count_query;
 
 /// One list statement over a table with "runtimeEnvironmentId", "createdAt" and id, aliased `t`.
 ///
@@ -259,23 +259,47 @@ impl Walk<'_> {
     }
 }
 
+/// A keyset read's statements as metrics and traces know them: the page, and the walk's edge,
+/// read when a filtered page comes back short.
+pub(crate) struct ScanStatements {
+    pub(crate) page: Statement,
+    pub(crate) edge: Statement,
+}
+
+impl ScanStatements {
+    /// `name` reading its page from the table of `summary` (`SELECT TaskRun`).
+    pub(crate) const fn of(name: &'static str, summary: &'static str) -> Self {
+        Self {
+            page: Statement {
+                name,
+                operation: "SELECT",
+                summary,
+            },
+            edge: Statement {
+                name: "walk_edge",
+                operation: "SELECT",
+                summary,
+            },
+        }
+    }
+}
+
 impl PgRunStore {
-    /// Runs a list statement of `operation`; when a filtered page comes back short, also asks
-    /// where its walk stopped, on the same connection.
+    /// Runs a list statement; when a filtered page comes back short, also asks where its walk
+    /// stopped, on the same connection.
     pub(crate) async fn scan_keyset(
         &self,
-        operation: &'static str,
+        statements: &ScanStatements,
         statement: KeysetStatement<'_>,
         page: &PageRequest,
     ) -> Result<Scan<PgRow>> {
         let filtered = statement.is_filtered();
         let walk = statement.walk();
-        let mut lease = self.lease(operation).await?;
+        let mut lease = self.lease(&statements.page).await?;
         let scan = async {
             let rows = statement.fetch_rows(lease.connection()).await?;
             let stopped_at = if filtered && rows.len() < page.limit {
-                count_query(self.residency(), "walk_edge");
-                walk.edge(lease.connection()).await?
+                walk.edge(lease.next(&statements.edge)).await?
             } else {
                 None
             };

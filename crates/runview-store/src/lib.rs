@@ -5,6 +5,7 @@
 mod batches;
 mod boot;
 mod coalesce;
+mod find_batch;
 mod find_run;
 mod keyset;
 mod list_runs;
@@ -21,6 +22,7 @@ mod waitpoint_sql;
 pub use batches::list_batches_sql;
 pub use boot::{BootError, TopologySettings};
 pub use coalesce::Coalescing;
+pub use find_batch::FIND_BATCH_SQL;
 pub use find_run::{FIND_RUN_SQL, FIND_RUNS_SQL};
 pub use list_runs::list_runs_sql;
 pub use schema::{RECOMMENDED_INDEXES, column_needs};

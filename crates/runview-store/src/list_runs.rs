@@ -6,11 +6,11 @@ use runview_core::page::Scan;
 use runview_core::run::RunRecord;
 use runview_core::status::TaskRunStatus;
 use runview_core::{Error, Result};
-use runview_pg::map_error;
+use runview_pg::{Statement, map_error};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
-use crate::keyset::{KeysetStatement, any_of};
+use crate::keyset::{KeysetStatement, ScanStatements, any_of};
 use crate::merge::Keyed;
 use crate::run_row::{RunRow, run_columns};
 use crate::store::PgRunStore;
@@ -64,10 +64,7 @@ fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_>
         any_of(&attributes.versions).filter(|_| all),
     );
     statement.and(r#"t."runTags" && $"#, any_of(&attributes.tags));
-    statement.and(
-        r#"t."batchId" = $"#,
-        attributes.batch_id.as_ref().map(|id| id.as_str()),
-    );
+    statement.and(r#"t."batchId" = $"#, filter.batch_id.as_deref());
     statement.and(
         r#"t."scheduleId" = $"#,
         filter.schedule_id.as_deref().filter(|_| all),
@@ -101,11 +98,25 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
 
+const LIST_RUNS: ScanStatements = ScanStatements::of("list_runs", "SELECT TaskRun");
+
+/// [`PgRunStore::page_through_an_index`]: how many runs the indexed filters match, then the page.
+const COUNT_INDEXED_RUNS: Statement = Statement {
+    name: "count_indexed_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+const LIST_RUNS_INDEXED: Statement = Statement {
+    name: "list_runs_indexed",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
+
 impl PgRunStore {
     /// One keyset page of the environment's runs in this store, in scan order.
     pub(crate) async fn list_runs(&self, query: &RunListQuery) -> Result<Scan<ListedRun>> {
         let mut scan = self
-            .scan_keyset("list_runs", statement(query), &query.page)
+            .scan_keyset(&LIST_RUNS, statement(query), &query.page)
             .await?;
         if scan.stopped_at.is_some()
             && let Some(rows) = self.page_through_an_index(query).await?
@@ -136,7 +147,7 @@ impl PgRunStore {
         if !indexed.is_filtered() {
             return Ok(None);
         }
-        let mut lease = self.lease("list_runs_indexed").await?;
+        let mut lease = self.lease(&COUNT_INDEXED_RUNS).await?;
         let rows = async {
             let matching = indexed
                 .count_up_to(query.scan_budget + 1, lease.connection())
@@ -145,7 +156,9 @@ impl PgRunStore {
                 return Ok(None);
             }
             let page = statement(query).unbudgeted();
-            page.fetch_rows(lease.connection()).await.map(Some)
+            page.fetch_rows(lease.next(&LIST_RUNS_INDEXED))
+                .await
+                .map(Some)
         }
         .await;
         lease.finish(rows)

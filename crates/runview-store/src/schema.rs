@@ -9,8 +9,8 @@ use runview_pg::ColumnType::{
 use runview_pg::columns::{nullable, required};
 use runview_pg::{ColumnNeed, RecommendedIndex};
 
-/// Both stores: runs (as GetRun and ListRuns read and filter them), V1 attempts, waitpoints and
-/// batches.
+/// Both stores: runs (as GetRun and ListRuns read and filter them), V1 attempts, waitpoints,
+/// batches and the errors of their items.
 const EVERY_STORE: &[ColumnNeed] = &[
     required("TaskRun", "id", Text),
     required("TaskRun", "status", Enum("TaskRunStatus")),
@@ -79,6 +79,20 @@ const EVERY_STORE: &[ColumnNeed] = &[
     required("BatchTaskRun", "createdAt", Timestamp),
     required("BatchTaskRun", "updatedAt", Timestamp),
     nullable("BatchTaskRun", "completedAt", Timestamp),
+    required("BatchTaskRun", "friendlyId", Text),
+    nullable("BatchTaskRun", "idempotencyKey", Text),
+    nullable("BatchTaskRun", "runIds", TextArray),
+    nullable("BatchTaskRun", "successfulRunCount", Integer),
+    nullable("BatchTaskRun", "failedRunCount", Integer),
+    nullable("BatchTaskRun", "processingStartedAt", Timestamp),
+    nullable("BatchTaskRun", "processingCompletedAt", Timestamp),
+    required("BatchTaskRunError", "id", Text),
+    required("BatchTaskRunError", "batchTaskRunId", Text),
+    required("BatchTaskRunError", "index", Integer),
+    required("BatchTaskRunError", "taskIdentifier", Text),
+    required("BatchTaskRunError", "error", Text),
+    nullable("BatchTaskRunError", "errorCode", Text),
+    required("BatchTaskRunError", "createdAt", Timestamp),
 ];
 
 /// LEGACY connects runs to waitpoints through the upstream ORM's implicit many-to-many table.

@@ -2,7 +2,7 @@
 
 use runview_core::Result;
 use runview_core::ids::Residency;
-use runview_pg::{Lease, ReadPool, map_error};
+use runview_pg::{Lease, ReadPool, Statement, TracedDatabase, map_error, record_outcome};
 use sqlx::{PgConnection, PgPool};
 
 use crate::coalesce::{Coalescer, Coalescing};
@@ -21,6 +21,8 @@ pub struct PgRunStore {
     residency: Residency,
     /// The primary of the store, asked only after its replica missed.
     primary: bool,
+    /// How its statements' spans name it.
+    traced: TracedDatabase,
     lookups: Lookups,
 }
 
@@ -57,11 +59,13 @@ impl PgRunStore {
 
     fn with_role(pool: PgPool, residency: Residency, primary: bool) -> Self {
         let reads = ReadPool::from_sqlx(&pool, dependency(residency, primary));
+        let traced = TracedDatabase::new(&pool, label(residency, primary));
         Self {
             pool,
             reads,
             residency,
             primary,
+            traced,
             lookups: Lookups::new(Coalescing::default()),
         }
     }
@@ -89,12 +93,7 @@ impl PgRunStore {
 
     /// The store's name in metrics: its residency, `_primary` for a primary.
     pub fn label(&self) -> &'static str {
-        match (self.residency, self.primary) {
-            (Residency::Legacy, false) => "legacy",
-            (Residency::Legacy, true) => "legacy_primary",
-            (Residency::New, false) => "new",
-            (Residency::New, true) => "new_primary",
-        }
+        label(self.residency, self.primary)
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -114,11 +113,19 @@ impl PgRunStore {
         dependency(self.residency, self.primary)
     }
 
-    /// A connection for one statement of `operation`, counted.
-    pub(crate) async fn lease(&self, operation: &'static str) -> Result<StoreLease<'_>> {
-        count_query(self.residency, operation);
-        let lease = self.reads.lease().await?;
-        Ok(StoreLease { lease, store: self })
+    /// A connection for `statement`, counted, and its span: the span starts before the wait for
+    /// a connection, so a trace shows the wait, and ends when the lease is finished or dropped.
+    pub(crate) async fn lease(&self, statement: &Statement) -> Result<StoreLease<'_>> {
+        count_query(self.residency, statement.name);
+        let span = self.traced.span(statement);
+        let lease = self.reads.lease().await.inspect_err(|_| {
+            span.record("otel.status_code", "ERROR");
+        })?;
+        Ok(StoreLease {
+            lease,
+            store: self,
+            span,
+        })
     }
 }
 
@@ -126,6 +133,7 @@ impl PgRunStore {
 pub(crate) struct StoreLease<'s> {
     lease: Lease,
     store: &'s PgRunStore,
+    span: tracing::Span,
 }
 
 impl StoreLease<'_> {
@@ -133,11 +141,29 @@ impl StoreLease<'_> {
         self.lease.connection()
     }
 
+    /// The connection for a further statement on the same lease, `statement`: counted, with a
+    /// span of its own (the previous statement's ends here).
+    pub(crate) fn next(&mut self, statement: &Statement) -> &mut PgConnection {
+        count_query(self.store.residency, statement.name);
+        self.span = self.store.traced.span(statement);
+        self.lease.connection()
+    }
+
     /// The statement's result, with the connection handed back.
     pub(crate) fn finish<T>(self, result: Result<T, sqlx::Error>) -> Result<T> {
+        record_outcome(&self.span, &result);
         self.lease
             .finish(result)
             .map_err(|error| map_error(self.store.dependency(), error))
+    }
+}
+
+fn label(residency: Residency, primary: bool) -> &'static str {
+    match (residency, primary) {
+        (Residency::Legacy, false) => "legacy",
+        (Residency::Legacy, true) => "legacy_primary",
+        (Residency::New, false) => "new",
+        (Residency::New, true) => "new_primary",
     }
 }
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use runview_core::Result;
-use runview_core::batch::BatchRecord;
+use runview_core::batch::{BatchDetailRecord, BatchLookup, BatchRecord};
 use runview_core::filter::{BatchListQuery, RunListQuery, WaitpointListQuery};
 use runview_core::ids::{BatchId, EnvironmentId, Residency, WaitpointId};
 use runview_core::page::Scan;
@@ -144,6 +144,21 @@ impl RunOpsTopology {
         if let Some(found) = self.look_up_in_replicas(record, home, &find).await? {
             return Ok(Some(found));
         }
+        self.look_up_in_primaries(record, home, find).await
+    }
+
+    /// `find(primary, beside)` in each configured primary, the id's home store's first, after
+    /// every replica missed. Each answer is counted in the primary-lookup metric.
+    async fn look_up_in_primaries<'s, T, F, Fut>(
+        &'s self,
+        record: &'static str,
+        home: Residency,
+        find: F,
+    ) -> Result<Option<T>>
+    where
+        F: Fn(&'s PgRunStore, Option<&'s PgRunStore>) -> Fut,
+        Fut: Future<Output = Result<Option<T>>>,
+    {
         let mut asked = false;
         for (primary, beside) in self.primaries_after_a_miss(home) {
             asked = true;
@@ -291,6 +306,20 @@ impl RunOpsStores for RunOpsTopology {
             .read_every_store(|store| store.has_any_batches(environment_id))
             .await?;
         Ok(answers.combine(|legacy, new| legacy || new))
+    }
+
+    /// A batch's id shape does not say where it lives (cuid batches are written to NEW too), so
+    /// every store is asked at once; the errors come from the store that holds the batch.
+    async fn find_batch(&self, lookup: &BatchLookup) -> Result<Option<BatchDetailRecord>> {
+        let answers = self
+            .read_every_store(|store| store.find_batch(lookup))
+            .await?;
+        if let Some(found) = answers.combine(|legacy, new| new.or(legacy)) {
+            return Ok(Some(found));
+        }
+        let home = lookup.batch_id.residency();
+        self.look_up_in_primaries("batch", home, |primary, _| primary.find_batch(lookup))
+            .await
     }
 
     async fn count_batch_runs(

@@ -148,8 +148,9 @@ impl Lookup for FindWaitpoint {
     const RECORD: &'static str = "waitpoint";
 
     async fn one(store: &PgRunStore, lookup: &WaitpointLookup) -> Result<Self::Answer> {
-        let mut lease = store.lease("find_waitpoint").await?;
-        let row = sqlx::query_as(statements(store.residency()).find)
+        let statements = statements(store.residency());
+        let mut lease = store.lease(&statements.find).await?;
+        let row = sqlx::query_as(statements.find_sql)
             .bind(lookup.waitpoint_id.as_str())
             .bind(lookup.environment_id.as_str())
             .bind(connected_runs_limit())
@@ -164,8 +165,9 @@ impl Lookup for FindWaitpoint {
         lookups: &[WaitpointLookup],
     ) -> Result<Vec<Result<Self::Answer>>> {
         let (waitpoint_ids, environment_ids) = asked_arrays(lookups);
-        let mut lease = store.lease("find_waitpoint").await?;
-        let rows = sqlx::query_as(statements(store.residency()).find_many)
+        let statements = statements(store.residency());
+        let mut lease = store.lease(&statements.find).await?;
+        let rows = sqlx::query_as(statements.find_many_sql)
             .bind(waitpoint_ids)
             .bind(environment_ids)
             .bind(connected_runs_limit())
@@ -198,8 +200,9 @@ impl Lookup for ConnectedRuns {
     const RECORD: &'static str = "connected_runs";
 
     async fn one(store: &PgRunStore, lookup: &WaitpointLookup) -> Result<Self::Answer> {
-        let mut lease = store.lease("connected_runs").await?;
-        let rows = sqlx::query_as(statements(store.residency()).connected_runs)
+        let statements = statements(store.residency());
+        let mut lease = store.lease(&statements.connected_runs).await?;
+        let rows = sqlx::query_as(statements.connected_runs_sql)
             .bind(lookup.waitpoint_id.as_str())
             .bind(lookup.environment_id.as_str())
             .bind(connected_runs_limit())
@@ -217,8 +220,9 @@ impl Lookup for ConnectedRuns {
         lookups: &[WaitpointLookup],
     ) -> Result<Vec<Result<Self::Answer>>> {
         let (waitpoint_ids, environment_ids) = asked_arrays(lookups);
-        let mut lease = store.lease("connected_runs").await?;
-        let rows = sqlx::query_as(statements(store.residency()).connected_runs_many)
+        let statements = statements(store.residency());
+        let mut lease = store.lease(&statements.connected_runs).await?;
+        let rows = sqlx::query_as(statements.connected_runs_many_sql)
             .bind(waitpoint_ids)
             .bind(environment_ids)
             .bind(connected_runs_limit())

@@ -18,6 +18,7 @@ use runview_core::filter::WaitpointListQuery;
 use runview_core::ids::EnvironmentId;
 use runview_core::page::{Direction, Keyset, Scan};
 use runview_core::waitpoint::{WaitpointRecord, WaitpointStatus};
+use runview_pg::Statement;
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::merge::{Keyed, Order, sort_for_scan};
@@ -155,13 +156,25 @@ const HAS_ANY_TOKENS_SQL: &str = r#"
 SELECT EXISTS (SELECT FROM "Waitpoint" WHERE "environmentId" = $1 AND type = 'MANUAL')
 "#;
 
+const LIST_WAITPOINTS: Statement = Statement {
+    name: "list_waitpoints",
+    operation: "SELECT",
+    summary: "SELECT Waitpoint",
+};
+
+const HAS_ANY_TOKENS: Statement = Statement {
+    name: "has_any_tokens",
+    operation: "SELECT",
+    summary: "SELECT Waitpoint",
+};
+
 impl PgRunStore {
     /// One page of the environment's tokens in this store, in scan order.
     pub(crate) async fn list_waitpoints(
         &self,
         query: &WaitpointListQuery,
     ) -> Result<Scan<WaitpointRecord>> {
-        let mut lease = self.lease("list_waitpoints").await?;
+        let mut lease = self.lease(&LIST_WAITPOINTS).await?;
         // Filters vary in selectivity from call to call: plan each with its values.
         let rows = statement(query)
             .build_query_as()
@@ -194,7 +207,7 @@ impl PgRunStore {
     }
 
     pub(crate) async fn has_any_tokens(&self, environment_id: &EnvironmentId) -> Result<bool> {
-        let mut lease = self.lease("has_any_tokens").await?;
+        let mut lease = self.lease(&HAS_ANY_TOKENS).await?;
         let any = sqlx::query_scalar(HAS_ANY_TOKENS_SQL)
             .bind(environment_id.as_str())
             .fetch_one(lease.connection())

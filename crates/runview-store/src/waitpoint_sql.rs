@@ -3,6 +3,7 @@
 //! each has its own statements, made from the same text.
 
 use runview_core::ids::Residency;
+use runview_pg::Statement;
 
 /// The most recent runs connected to waitpoint `$waitpoint_id` among the runs of environment
 /// `$environment_id`, at most `$3`, newest first (ids compared byte by byte on a tie, as the
@@ -121,18 +122,18 @@ CROSS JOIN LATERAL (
     };
 }
 
-/// The statements of one store, which differ in where it keeps connections, from its
-/// `$connected_runs_sql` macro.
+/// The statements of one store, which differ in where it keeps connections: its
+/// `$connected_runs_sql` macro, and `$connections` as span summaries name the table.
 macro_rules! waitpoint_statements {
-    ($connected_runs_sql:ident) => {
+    ($connected_runs_sql:ident, $connections:literal) => {
         WaitpointStatements {
-            find: find_waitpoint_sql!(
+            find_sql: find_waitpoint_sql!(
                 "",
                 r#""Waitpoint" w"#,
                 $connected_runs_sql!("$1", "$2"),
                 r#"WHERE w.id = $1 AND w."environmentId" = $2"#
             ),
-            find_many: find_waitpoint_sql!(
+            find_many_sql: find_waitpoint_sql!(
                 "\n    asked.ord AS asked,",
                 concat!(
                     asked_sql!(),
@@ -142,8 +143,13 @@ JOIN "Waitpoint" w ON w.id = asked.id AND w."environmentId" = asked.environment_
                 $connected_runs_sql!("asked.id", "asked.environment_id"),
                 ""
             ),
-            connected_runs: $connected_runs_sql!("$1", "$2"),
-            connected_runs_many: concat!(
+            find: Statement {
+                name: "find_waitpoint",
+                operation: "SELECT",
+                summary: concat!("SELECT Waitpoint ", $connections, " TaskRun"),
+            },
+            connected_runs_sql: $connected_runs_sql!("$1", "$2"),
+            connected_runs_many_sql: concat!(
                 r#"
 SELECT asked.ord AS asked, run.id, run.created_at
 FROM "#,
@@ -156,25 +162,35 @@ CROSS JOIN LATERAL ("#,
 ORDER BY asked.ord, run.created_at DESC, run.id COLLATE "C" DESC
 "#
             ),
+            connected_runs: Statement {
+                name: "connected_runs",
+                operation: "SELECT",
+                summary: concat!("SELECT ", $connections, " TaskRun"),
+            },
         }
     };
 }
 
-/// The statements of one store. `$3` is always the connected runs to read.
+/// The statements of one store. `$3` is always the connected runs to read. A statement for one
+/// lookup and its form for many are the same statement to metrics and traces.
 pub(crate) struct WaitpointStatements {
     /// The waitpoint `$1` in environment `$2` with its connected runs of this store.
-    pub(crate) find: &'static str,
-    /// `find` for many waitpoints: `$1` and `$2` are arrays (`asked_sql`).
-    pub(crate) find_many: &'static str,
-    /// The connected runs alone, with the parameters of `find`.
-    pub(crate) connected_runs: &'static str,
-    /// `connected_runs` for many waitpoints, by lookup.
-    pub(crate) connected_runs_many: &'static str,
+    pub(crate) find_sql: &'static str,
+    /// `find_sql` for many waitpoints: `$1` and `$2` are arrays (`asked_sql`).
+    pub(crate) find_many_sql: &'static str,
+    pub(crate) find: Statement,
+    /// The connected runs alone, with the parameters of `find_sql`.
+    pub(crate) connected_runs_sql: &'static str,
+    /// `connected_runs_sql` for many waitpoints, by lookup.
+    pub(crate) connected_runs_many_sql: &'static str,
+    pub(crate) connected_runs: Statement,
 }
 
-const LEGACY: WaitpointStatements = waitpoint_statements!(legacy_connected_runs_sql);
+const LEGACY: WaitpointStatements =
+    waitpoint_statements!(legacy_connected_runs_sql, "_WaitpointRunConnections");
 
-const NEW: WaitpointStatements = waitpoint_statements!(new_connected_runs_sql);
+const NEW: WaitpointStatements =
+    waitpoint_statements!(new_connected_runs_sql, "WaitpointRunConnection");
 
 pub(crate) fn statements(store: Residency) -> &'static WaitpointStatements {
     match store {

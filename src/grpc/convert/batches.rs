@@ -1,7 +1,9 @@
-//! ListBatches: the request into a query, each batch into a `BatchSummary`.
+//! ListBatches: the request into a query, each batch into a `BatchSummary`; the batch status and
+//! environment conversions GetBatch shares.
 
 use runview_core::Error;
 use runview_core::batch::BatchStatus;
+use runview_core::control_plane::Environment;
 use runview_core::filter::BatchAttributes;
 use runview_core::page::page_size;
 use runview_core::presenter::{BatchListItem, BatchListPage, ListBatchesQuery};
@@ -66,28 +68,33 @@ fn batch_summary(item: BatchListItem) -> pb::BatchSummary {
         run_counts,
     } = item;
     pb::BatchSummary {
-        id: record.id.friendly(),
         status: proto_batch_status(record.status) as i32,
         created_at: Some(timestamp(record.created_at)),
         updated_at: Some(timestamp(record.updated_at)),
         has_finished: record.status.has_finished(),
         finished_at: record.finished_at().map(timestamp),
+        id: record.friendly_id,
         run_count: record.run_count,
         batch_version: record.batch_version,
-        environment: Some(pb::BatchEnvironment {
-            id: environment.id.clone(),
-            r#type: environment_type(environment.environment_type) as i32,
-            slug: environment.slug.clone(),
-            user_name: environment
-                .owner
-                .as_ref()
-                .map(|owner| owner.display_name().to_owned()),
-        }),
+        environment: Some(batch_environment(&environment)),
         run_counts: run_counts
             .unwrap_or_default()
             .into_iter()
             .map(|(status, count)| (status.as_str().to_owned(), count))
             .collect(),
+    }
+}
+
+/// The environment as batches show it: the owner's name for DEVELOPMENT environments only.
+pub(super) fn batch_environment(environment: &Environment) -> pb::BatchEnvironment {
+    pb::BatchEnvironment {
+        id: environment.id.clone(),
+        r#type: environment_type(environment.environment_type) as i32,
+        slug: environment.slug.clone(),
+        user_name: environment
+            .owner
+            .as_ref()
+            .map(|owner| owner.display_name().to_owned()),
     }
 }
 
@@ -102,7 +109,7 @@ fn batch_status(status: pb::BatchStatus) -> Option<BatchStatus> {
     }
 }
 
-fn proto_batch_status(status: BatchStatus) -> pb::BatchStatus {
+pub(super) fn proto_batch_status(status: BatchStatus) -> pb::BatchStatus {
     match status {
         BatchStatus::Pending => pb::BatchStatus::Pending,
         BatchStatus::Processing => pb::BatchStatus::Processing,

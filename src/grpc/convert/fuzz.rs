@@ -8,7 +8,8 @@ use prost::Message;
 use prost_types::{Duration, Timestamp};
 use runview_core::Error;
 use runview_core::presenter::{
-    GetRunQuery, GetWaitpointQuery, ListBatchesQuery, ListRunsQuery, ListWaitpointsQuery,
+    GetBatchQuery, GetRunQuery, GetWaitpointQuery, ListBatchesQuery, ListRunsQuery,
+    ListWaitpointsQuery,
 };
 use runview_core::status::PublicRunStatus;
 
@@ -284,6 +285,16 @@ fn list_waitpoints_request() -> impl Strategy<Value = pb::ListWaitpointsRequest>
         )
 }
 
+fn get_batch_request() -> impl Strategy<Value = pb::GetBatchRequest> {
+    (id("env_"), id("batch_"), enum_value()).prop_map(|(environment_id, batch_id, view)| {
+        pb::GetBatchRequest {
+            environment_id,
+            batch_id,
+            view,
+        }
+    })
+}
+
 /// Bytes off the wire: arbitrary ones, and a well-formed message with arbitrary bytes after it
 /// (which prost merges into the message field by field).
 fn wire_bytes<M: Message>(message: impl Strategy<Value = M>) -> impl Strategy<Value = Vec<u8>> {
@@ -374,5 +385,19 @@ proptest! {
         request in list_waitpoints_request(),
     ) {
         refused_only_as_invalid_argument(ListWaitpointsQuery::try_from(request))?;
+    }
+
+    #[test]
+    fn get_batch_requests_from_any_bytes_are_converted_or_refused_as_invalid(
+        bytes in wire_bytes(get_batch_request()),
+    ) {
+        if let Ok(request) = pb::GetBatchRequest::decode(bytes.as_slice()) {
+            refused_only_as_invalid_argument(GetBatchQuery::try_from(request))?;
+        }
+    }
+
+    #[test]
+    fn any_get_batch_request_is_converted_or_refused_as_invalid(request in get_batch_request()) {
+        refused_only_as_invalid_argument(GetBatchQuery::try_from(request))?;
     }
 }

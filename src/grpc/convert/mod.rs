@@ -4,6 +4,7 @@
 mod batches;
 #[cfg(test)]
 mod fuzz;
+mod get_batch;
 mod list_runs;
 mod list_waitpoints;
 mod run;
@@ -133,9 +134,12 @@ pub fn time_delta(field: &str, value: &prost_types::Duration) -> Result<TimeDelt
 
 /// A friendly or bare batch id filter.
 pub fn batch_id(value: Option<String>) -> Result<Option<BatchId>, Error> {
-    value
-        .map(|id| BatchId::parse(&id).map_err(|e| Error::invalid_argument("batch_id", e)))
-        .transpose()
+    value.as_deref().map(required_batch_id).transpose()
+}
+
+/// A friendly or bare batch id that the request must carry.
+pub fn required_batch_id(value: &str) -> Result<BatchId, Error> {
+    BatchId::parse(value).map_err(|e| Error::invalid_argument("batch_id", e))
 }
 
 /// The createdAt filters of a list request.

@@ -9,20 +9,25 @@ use runview::config::Config;
 use runview::proto::cache_service_client::CacheServiceClient;
 use runview::proto::invalidate_request::Scope;
 use runview::proto::{InvalidateRequest, ListBatchesRequest, ListRunsRequest};
+use runview::server::READINESS;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_types::StatusExt;
 
 use super::metrics::{request_count, scrape};
-use super::{ProxiedStack, bounded, eventually, quiet_readiness_config};
+use super::{
+    ProxiedStack, alone, bounded, eventually, quiet_readiness_config, wait_for_health,
+    wait_until_listening,
+};
 use crate::harness::{TestStack, channel, reason, test_config};
 
 /// Sends bytes as they are and takes the reply's bytes as they come: a client that can send
 /// what no generated client would.
 #[derive(Default)]
-struct RawCodec;
+pub(super) struct RawCodec;
 
 impl Codec for RawCodec {
     type Encode = Vec<u8>;
@@ -59,7 +64,7 @@ impl Decoder for RawCodec {
 }
 
 /// One unary call to `path` with `body` as the message.
-async fn raw_call(
+pub(super) async fn raw_call(
     channel: Channel,
     path: &'static str,
     body: Vec<u8>,
@@ -91,22 +96,20 @@ fn undecodable_bodies() -> [(&'static str, Vec<u8>); 3] {
     ]
 }
 
-const READ_METHODS: [&str; 4] = [
+const READ_METHODS: [&str; 6] = [
     "/runview.v1.ReadService/GetRun",
     "/runview.v1.ReadService/ListRuns",
     "/runview.v1.ReadService/GetWaitpoint",
     "/runview.v1.ReadService/ListBatches",
+    "/runview.v1.ReadService/GetBatch",
+    "/runview.v1.ReadService/ListWaitpoints",
 ];
 
 #[tokio::test]
 async fn undecodable_bodies_are_invalid_argument_with_error_info_and_each_is_counted() {
-    bounded(async {
+    alone(bounded(async {
         let stack = TestStack::start().await;
-        let metrics = stack.server.metrics_addr;
         let channel = channel(stack.server.grpc_addr).await;
-        // No other test sends ListBatches an invalid argument, so its count is this test's alone.
-        let counted = async |code| request_count(&scrape(metrics).await, "ListBatches", code);
-        let (invalid_before, ok_before) = (counted("INVALID_ARGUMENT").await, counted("OK").await);
 
         for path in READ_METHODS {
             for (what, body) in undecodable_bodies() {
@@ -146,32 +149,31 @@ async fn undecodable_bodies_are_invalid_argument_with_error_info_and_each_is_cou
                 .expect("a well-formed call is served");
         }
 
-        assert_eq!(
-            counted("INVALID_ARGUMENT").await - invalid_before,
-            undecodable_bodies().len() as u64,
-            "each undecodable body is counted once"
-        );
-        // Other tests list batches at the same time, so only a lower bound holds here; the edge's
-        // unit tests show an answered call is counted exactly once.
-        assert!(counted("OK").await - ok_before >= ok_calls);
+        let metrics = scrape(stack.server.metrics_addr).await;
+        for path in READ_METHODS {
+            let method = path.rsplit_once('/').map_or(path, |(_, method)| method);
+            assert_eq!(
+                request_count(&metrics, method, "INVALID_ARGUMENT"),
+                undecodable_bodies().len() as u64,
+                "each undecodable body is counted once under {method}"
+            );
+        }
+        assert_eq!(request_count(&metrics, "ListBatches", "OK"), ok_calls);
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 
 #[tokio::test]
 async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_decoded() {
-    bounded(async {
+    alone(bounded(async {
         let config = Config {
             max_concurrent_requests: 1,
             ..quiet_readiness_config()
         };
         let stack = ProxiedStack::start(config).await;
-        let metrics = stack.server.metrics_addr;
         let demo = stack.demo();
         let (client, request) = stack.warmed_client().await;
-        // No other test sheds ListRuns.
-        let shed_before = request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED");
 
         let held = stack.hold_get_runs(&client, &request, 1).await;
 
@@ -194,34 +196,32 @@ async fn beyond_the_concurrency_limit_requests_are_shed_before_their_body_is_dec
         assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
         assert_eq!(reason(&status), "OVERLOADED");
 
-        stack.new.delay(Duration::ZERO);
+        stack.new.release();
         for call in held {
             call.await
                 .expect("the held call does not panic")
                 .expect("the admitted call completes");
         }
+        let metrics = scrape(stack.server.metrics_addr).await;
         assert_eq!(
-            request_count(&scrape(metrics).await, "ListRuns", "RESOURCE_EXHAUSTED") - shed_before,
+            request_count(&metrics, "ListRuns", "RESOURCE_EXHAUSTED"),
             2,
             "each shed call is counted once"
         );
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 
 #[tokio::test]
 async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
-    bounded(async {
+    alone(bounded(async {
         let limit = 64 * 1024;
         let stack = TestStack::start_with(Config {
             max_request_bytes: limit,
             ..test_config()
         })
         .await;
-        let metrics = stack.server.metrics_addr;
-        // No other test answers ListBatches RESOURCE_EXHAUSTED.
-        let before = request_count(&scrape(metrics).await, "ListBatches", "RESOURCE_EXHAUSTED");
         let mut client = stack.client().await;
         let status = client
             .list_batches(ListBatchesRequest {
@@ -248,12 +248,13 @@ async fn a_body_over_the_size_limit_is_refused_with_error_info_and_counted() {
             .await
             .expect_err("no such environment");
         assert_ne!(status.code(), Code::ResourceExhausted, "{status:?}");
+        let metrics = scrape(stack.server.metrics_addr).await;
         assert_eq!(
-            request_count(&scrape(metrics).await, "ListBatches", "RESOURCE_EXHAUSTED") - before,
+            request_count(&metrics, "ListBatches", "RESOURCE_EXHAUSTED"),
             1
         );
         stack.shutdown().await;
-    })
+    }))
     .await;
 }
 
@@ -274,20 +275,26 @@ async fn invalidations_beyond_their_own_limit_are_shed_while_reads_are_served() 
             scope: Some(Scope::EnvironmentId(demo.staging_environment_id.clone())),
         };
 
-        stack.control_plane.delay(Duration::from_secs(1));
+        // Readiness has checked every database and the listener has run LISTEN, so nothing else
+        // asks the control plane: the first reply held below is the held invalidation's.
+        wait_for_health(stack.server.health_addr, READINESS, ServingStatus::Serving).await;
+        wait_until_listening(&stack.databases.control_plane, 1).await;
+        stack.control_plane.hold();
         let held = {
             let (mut cache, invalidate) = (cache.clone(), invalidate.clone());
             tokio::spawn(async move { cache.invalidate(invalidate).await })
         };
-        // The proxy cannot tell the publisher's connection from the listener's, so give the held
-        // call a head start, then call until one is shed: without a limit none ever would be.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let status = eventually(
+        eventually(
             Duration::from_secs(5),
-            "a second invalidation is shed",
-            async || cache.clone().invalidate(invalidate.clone()).await.err(),
+            "the held invalidation waits on the control plane",
+            async || (stack.control_plane.delayed_connections() >= 1).then_some(()),
         )
         .await;
+        let status = cache
+            .clone()
+            .invalidate(invalidate.clone())
+            .await
+            .expect_err("a second invalidation is shed");
         assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
         assert_eq!(reason(&status), "OVERLOADED");
         let run = client
@@ -297,7 +304,7 @@ async fn invalidations_beyond_their_own_limit_are_shed_while_reads_are_served() 
             .into_inner();
         assert_eq!(run.id, demo.new_run_id);
 
-        stack.control_plane.delay(Duration::ZERO);
+        stack.control_plane.release();
         held.await
             .expect("the held invalidation does not panic")
             .expect("the admitted invalidation completes");

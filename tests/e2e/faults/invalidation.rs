@@ -11,7 +11,7 @@ use runview::server::{self, RunningServer};
 use tokio::time::Instant;
 use tonic::transport::Channel;
 
-use super::{bounded, eventually, get_run};
+use super::{alone, bounded, eventually, get_run, wait_until_listening};
 use crate::harness::{SeededDatabases, channel, test_config};
 
 const REPLICAS: usize = 3;
@@ -20,29 +20,8 @@ const ROUNDS: usize = 10;
 /// How long a replica may take to hear an invalidation before the test fails.
 const PROPAGATION_BUDGET: Duration = Duration::from_secs(5);
 
-/// Waits until every replica's listener has run LISTEN: a notice published before that is lost
-/// to the replica, and nothing else tells when a replica starts hearing them.
-async fn wait_until_all_listen(databases: &SeededDatabases) {
-    eventually(
-        Duration::from_secs(10),
-        "every replica listens for invalidations",
-        async || {
-            let listening: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = 'runview-invalidation-listener' AND query LIKE 'LISTEN%'",
-            )
-            .fetch_one(databases.control_plane.pool())
-            .await
-            .expect("pg_stat_activity answers");
-            (listening == REPLICAS as i64).then_some(())
-        },
-    )
-    .await;
-}
-
-/// Invalidations of an environment that the replicas of this process applied from the
-/// notification channel, as the metrics count them. Under the `faults` filter only this test
-/// invalidates environments; in a wider run another test's could only shorten the printed time.
+/// Invalidations of an environment that the replicas applied from the notification channel, as
+/// the metrics count them: the test runs alone, so they are its replicas'.
 fn environment_invalidations_heard() -> u64 {
     let rendered = runview::metrics::handle().render();
     let heard: f64 = rendered
@@ -97,7 +76,7 @@ async fn reloads_the_environment(
 // that would lengthen every call and so the measurement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalidation_sent_to_one_replica_makes_every_replica_reload_the_environment() {
-    bounded(async {
+    alone(bounded(async {
         let databases = SeededDatabases::create().await;
         let urls = databases.urls();
         let mut replicas = Vec::new();
@@ -119,7 +98,7 @@ async fn an_invalidation_sent_to_one_replica_makes_every_replica_reload_the_envi
                 .expect("warms the cache");
             clients.push(client);
         }
-        wait_until_all_listen(&databases).await;
+        wait_until_listening(&databases.control_plane, REPLICAS).await;
 
         let mut propagation = Vec::new();
         for round in 0..ROUNDS {
@@ -151,6 +130,6 @@ async fn an_invalidation_sent_to_one_replica_makes_every_replica_reload_the_envi
         for replica in replicas {
             replica.shutdown().await.expect("the replica stops cleanly");
         }
-    })
+    }))
     .await;
 }

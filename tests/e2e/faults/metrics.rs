@@ -1,5 +1,8 @@
 //! The Prometheus endpoint as a scraper sees it: request and cache counters are there, and no
-//! secret ever is, whatever the server was configured or called with.
+//! secret ever is, whatever the server was configured or called with. Tests that count run
+//! [`alone`](super::alone), so the counts are their server's.
+
+use std::collections::BTreeMap;
 
 use runview::proto::read_service_client::ReadServiceClient;
 use runview::server::{self, DatabaseUrls};
@@ -7,26 +10,11 @@ use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{bounded, get_run};
-use crate::harness::{SeededDatabases, channel, test_config};
+use super::{alone, bounded, get_run};
+use crate::harness::{SeededDatabases, channel, test_config, with_password};
 
 const AUTH_TOKEN: &str = "metrics-test-token-5b0e7c1d";
 /// Added to the database URLs; the test server trusts local connections, so it goes unused.
-const DATABASE_PASSWORD: &str = "metrics-test-password-93a4f2";
-
-/// `url` with a password: its own if it has one, else [`DATABASE_PASSWORD`]; and that password.
-fn with_password(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
-    let (userinfo, hostpart) = rest.split_once('@').expect("a URL with a user");
-    match userinfo.split_once(':') {
-        Some((_, password)) => (url.to_owned(), password.to_owned()),
-        None => (
-            format!("{scheme}://{userinfo}:{DATABASE_PASSWORD}@{hostpart}"),
-            DATABASE_PASSWORD.to_owned(),
-        ),
-    }
-}
-
 /// `GET /metrics` over a plain HTTP/1.1 connection; the body.
 pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr)
@@ -52,25 +40,59 @@ pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     body.to_owned()
 }
 
-/// The value of `runview_requests_total` for one method and code; zero before the first.
-pub(super) fn request_count(body: &str, method: &str, code: &str) -> u64 {
-    let (method, code) = (format!("method=\"{method}\""), format!("code=\"{code}\""));
-    body.lines()
-        .filter(|line| line.starts_with("runview_requests_total{"))
-        .filter(|line| line.contains(&method) && line.contains(&code))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<u64>().ok())
+/// The labels and value of every sample of `metric`: `{method="GetRun",code="OK"} 3` gives
+/// (`method="GetRun",code="OK"`, 3).
+fn samples<'a>(body: &'a str, metric: &str) -> impl Iterator<Item = (&'a str, u64)> {
+    let prefix = format!("{metric}{{");
+    body.lines().filter_map(move |line| {
+        let (labels, value) = line.strip_prefix(&prefix)?.rsplit_once("} ")?;
+        Some((labels, value.parse().ok()?))
+    })
+}
+
+/// The value of a label in a sample's labels.
+fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
+    labels.split(',').find_map(|pair| {
+        let value = pair.strip_prefix(name)?.strip_prefix("=\"")?;
+        value.strip_suffix('"')
+    })
+}
+
+/// The sum of the samples of `metric` that carry every one of `labels` (`name="value"`).
+pub(super) fn sample_sum(body: &str, metric: &str, labels: &[&str]) -> u64 {
+    samples(body, metric)
+        .filter(|(sample, _)| {
+            labels
+                .iter()
+                .all(|label| sample.split(',').any(|l| l == *label))
+        })
+        .map(|(_, value)| value)
         .sum()
 }
 
+/// The value of `runview_requests_total` for one method and code; zero before the first.
+pub(super) fn request_count(body: &str, method: &str, code: &str) -> u64 {
+    let (method, code) = (format!("method=\"{method}\""), format!("code=\"{code}\""));
+    sample_sum(body, "runview_requests_total", &[&method, &code])
+}
+
+/// `runview_requests_total` by method and code.
+pub(super) fn request_counts(body: &str) -> BTreeMap<(String, String), u64> {
+    samples(body, "runview_requests_total")
+        .filter_map(|(labels, value)| {
+            let method = label(labels, "method")?.to_owned();
+            Some(((method, label(labels, "code")?.to_owned()), value))
+        })
+        .collect()
+}
+
 fn has_sample(body: &str, metric: &str, labels: &[&str]) -> bool {
-    body.lines().any(|line| {
-        line.starts_with(&format!("{metric}{{")) && labels.iter().all(|label| line.contains(label))
-    })
+    samples(body, metric).any(|(sample, _)| labels.iter().all(|label| sample.contains(label)))
 }
 
 #[tokio::test]
 async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
-    bounded(async {
+    alone(bounded(async {
         let databases = SeededDatabases::create().await;
         let (control_plane, password) = with_password(databases.control_plane.url());
         let urls = DatabaseUrls {
@@ -105,20 +127,10 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
             .expect_err("no token");
 
         let body = scrape(server.metrics_addr).await;
-        assert!(
-            has_sample(
-                &body,
-                "runview_requests_total",
-                &["method=\"GetRun\"", "code=\"OK\""]
-            ),
-            "{body}"
-        );
-        assert!(
-            has_sample(
-                &body,
-                "runview_requests_total",
-                &["method=\"GetRun\"", "code=\"UNAUTHENTICATED\""]
-            ),
+        assert_eq!(request_count(&body, "GetRun", "OK"), 3, "{body}");
+        assert_eq!(
+            request_count(&body, "GetRun", "UNAUTHENTICATED"),
+            1,
             "a refused token is a counted request too: {body}"
         );
         for result in ["hit", "miss"] {
@@ -163,6 +175,6 @@ async fn metrics_count_requests_and_cache_lookups_and_expose_no_secret() {
             assert!(!body.contains(secret), "a secret is exposed on /metrics");
         }
         server.shutdown().await.expect("the server stops cleanly");
-    })
+    }))
     .await;
 }

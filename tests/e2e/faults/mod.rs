@@ -1,8 +1,11 @@
 //! Fault injection: the real server over real PostgreSQL reached through [`Proxy`]s, so a test can
 //! cut or slow one database under live traffic and check what callers see.
 
+mod attack;
 mod auth;
+mod connections;
 mod control_plane;
+mod deadline;
 mod hostile;
 mod invalidation;
 mod listener;
@@ -19,6 +22,7 @@ use runview::config::Config;
 use runview::proto::GetRunRequest;
 use runview::proto::read_service_client::ReadServiceClient;
 use runview::server::{self, DatabaseUrls, RunningServer};
+use runview_localdb::testing::TestDatabase;
 use runview_seed::DemoHighlights;
 use secrecy::SecretString;
 use tokio::time::Instant;
@@ -35,9 +39,52 @@ const TEST_BUDGET: Duration = Duration::from_secs(30);
 
 /// Runs a test body, failing it if it takes longer than [`TEST_BUDGET`].
 pub async fn bounded(test: impl Future<Output = ()>) {
-    tokio::time::timeout(TEST_BUDGET, test)
+    within(TEST_BUDGET, test).await;
+}
+
+/// Runs a test body, failing it if it takes longer than `budget`.
+pub async fn within(budget: Duration, test: impl Future<Output = ()>) {
+    tokio::time::timeout(budget, test)
         .await
         .expect("the test finishes within its budget");
+}
+
+/// Set in the process [`alone`] runs a test in.
+const ALONE: &str = "RUNVIEW_TEST_ALONE";
+
+/// Runs a test body in a process of its own, so that the process-wide metrics recorder, which
+/// every server of a process shares, holds only this test's server: its counts are then exact.
+/// The test binary runs again with only the calling test selected (libtest names each test's
+/// thread after the test), and the test passes when that run passes. The body is only polled
+/// there: `alone(bounded(…))` bounds it.
+pub async fn alone(test: impl Future<Output = ()>) {
+    if std::env::var_os(ALONE).is_some() {
+        return test.await;
+    }
+    let thread = std::thread::current();
+    let name = thread.name().expect("libtest names the test's thread");
+    let output = tokio::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--include-ignored", "--nocapture"])
+        .env(ALONE, "1")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the test binary runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    // Shown with the test's own output, as libtest captures it.
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "{name} fails in a process of its own"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{name} ran in a process of its own"
+    );
 }
 
 /// Polls `probe` until it returns `Some`, failing with `what` once `within` has passed.
@@ -54,6 +101,27 @@ pub async fn eventually<T>(
         assert!(Instant::now() < deadline, "{what} within {within:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Waits until `replicas` invalidation listeners have run LISTEN on `control_plane`: a notice
+/// published before that is lost to a replica, and nothing else tells when one starts hearing
+/// them. The database is asked directly, not through a proxy that may be holding replies.
+pub async fn wait_until_listening(control_plane: &TestDatabase, replicas: usize) {
+    eventually(
+        Duration::from_secs(10),
+        "every replica listens for invalidations",
+        async || {
+            let listening: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = 'runview-invalidation-listener' AND query LIKE 'LISTEN%'",
+            )
+            .fetch_one(control_plane.pool())
+            .await
+            .expect("pg_stat_activity answers");
+            (listening == replicas as i64).then_some(())
+        },
+    )
+    .await;
 }
 
 /// Seeded databases, each reached through a proxy of its own, and a server over the proxies.
@@ -119,15 +187,15 @@ impl ProxiedStack {
         (client, request)
     }
 
-    /// `count` calls of `request` held in flight: the NEW store's proxy delays them until
-    /// `self.new.delay(Duration::ZERO)`. Returns once every one waits on the store.
+    /// `count` calls of `request` held in flight: the NEW store's proxy holds their replies
+    /// until `self.new.release()`. Returns once every one waits on the store.
     pub async fn hold_get_runs(
         &self,
         client: &ReadServiceClient<Channel>,
         request: &GetRunRequest,
         count: usize,
     ) -> Vec<HeldCall> {
-        self.new.delay(Duration::from_secs(1));
+        self.new.hold();
         let held = (0..count)
             .map(|_| {
                 let (mut client, request) = (client.clone(), request.clone());

@@ -14,7 +14,7 @@ async fn shutdown_lets_a_call_in_flight_finish_and_then_refuses_connections() {
         let demo = stack.demo().clone();
         let (client, request) = stack.warmed_client().await;
 
-        stack.new.delay(Duration::from_millis(500));
+        stack.new.hold();
         let slow = tokio::spawn({
             let mut client = client.clone();
             async move { client.get_run(request).await }
@@ -29,7 +29,18 @@ async fn shutdown_lets_a_call_in_flight_finish_and_then_refuses_connections() {
         // The proxies and databases stay with `stack` until the end; only the server moves.
         let server = stack.server;
         let addrs = [server.grpc_addr, server.health_addr, server.metrics_addr];
-        let (call, stopped) = tokio::join!(slow, server.shutdown());
+        // Released only once the listeners are closed, so the call is in flight all through the
+        // shutdown, however long each step takes.
+        let release_when_closed = async {
+            eventually(
+                Duration::from_secs(10),
+                "the gRPC port stops accepting",
+                async || TcpStream::connect(addrs[0]).await.is_err().then_some(()),
+            )
+            .await;
+            stack.new.release();
+        };
+        let (call, stopped, ()) = tokio::join!(slow, server.shutdown(), release_when_closed);
         stopped.expect("the server stops cleanly");
         let run = call
             .expect("the call does not panic")

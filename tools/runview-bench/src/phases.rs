@@ -87,6 +87,7 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         scenarios::list_batches(&main, true),
         scenarios::list_waitpoints(&main, false),
         scenarios::list_waitpoints(&main, true),
+        scenarios::get_batch(&main).await?,
     ];
     for scenario in &scenarios {
         warm_up(&server, &scenario.call).await?;

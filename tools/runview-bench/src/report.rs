@@ -367,7 +367,8 @@ fn method(out: &mut String, args: &Args) {
          the benchmark process: c workers over ⌈c/16⌉ HTTP/2 connections, a fixed duration, every \
          call must answer OK. GetRun sends 32 ids of the largest environment, 16 from each \
          store, round-robin; lists ask for the first page of {PAGE_SIZE} of that environment; \
-         GetWaitpoint sends 16 waitpoints of each store.\n\
+         GetWaitpoint sends 16 waitpoints of each store; GetBatch 16 batches of that environment \
+         from each store, in the FULL view.\n\
          - **pgbench's side** (same concurrency, same duration, same databases, in the same run):\n  \
          - GetRun: `FIND_RUN_SQL` from runview-store with `-M prepared`, as sqlx's statement \
          cache sends it; `$1` a run id, `$2` the environment, `$3` whether bodies are read \
@@ -384,6 +385,11 @@ fn method(out: &mut String, args: &Args) {
          `-M extended` (runview sends it unnamed, planned with its values each time). runview runs \
          the statement on both stores at once for every call, so pgbench runs c clients on LEGACY \
          and c on NEW together, and its calls/s is the two stores' transactions ÷ 2.\n  \
+         - GetBatch: `FIND_BATCH_SQL` from runview-store with `-M prepared`, `$3` true (run ids \
+         read). runview sends it to both stores at once for every call, with the same id, so \
+         pgbench runs c clients on LEGACY and c on NEW together, each drawing from all 32 ids (a \
+         hit in one store, a miss in the other), and its calls/s is the two stores' transactions \
+         ÷ 2.\n  \
          - pgbench latencies are per statement (from `--log`); runview's include the gRPC round \
          trip, hydration and, for lists, waiting for the slower store.\n  \
          - GetWaitpoint, ListBatches and ListWaitpoints have no pgbench column: their statements \

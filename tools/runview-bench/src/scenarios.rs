@@ -29,6 +29,7 @@ const LIST_RUNS: &str = "runview.v1.ReadService/ListRuns";
 const GET_WAITPOINT: &str = "runview.v1.ReadService/GetWaitpoint";
 const LIST_BATCHES: &str = "runview.v1.ReadService/ListBatches";
 const LIST_WAITPOINTS: &str = "runview.v1.ReadService/ListWaitpoints";
+const GET_BATCH: &str = "runview.v1.ReadService/GetBatch";
 
 /// The stores of a dataset, LEGACY first.
 fn stores(dataset: &Dataset) -> Vec<String> {
@@ -193,6 +194,45 @@ pub fn list_waitpoints(dataset: &Dataset, filtered: bool) -> Scenario {
         },
         pgbench: None,
     }
+}
+
+/// GetBatch in the FULL view, as the public retrieve API asks it, over batches of both stores.
+/// Every call reads both stores with the same id (a hit in one, a miss in the other), so each
+/// store's pgbench draws from every id.
+pub async fn get_batch(dataset: &Dataset) -> anyhow::Result<Scenario> {
+    let mut per_store = Vec::new();
+    for url in stores(dataset) {
+        let records = ids::read_records(
+            &url,
+            Kind::Batches,
+            Some(&dataset.environment_id),
+            IDS_PER_STORE,
+        )
+        .await?;
+        per_store.push(records);
+    }
+    let records = ids::interleave(per_store, usize::MAX);
+    let bodies: Vec<String> = records
+        .iter()
+        .map(|(id, _)| id.trim_start_matches("batch_").to_owned())
+        .collect();
+    let extra = Map::from_iter([("view".to_owned(), json!("BATCH_VIEW_FULL"))]);
+    let script = statements::find_batch(&bodies, &dataset.environment_id, true);
+    Ok(Scenario {
+        name: "GetBatch (full)",
+        call: Call {
+            method: GET_BATCH,
+            data: Value::Array(ids::messages(Kind::Batches, records, &extra)),
+        },
+        pgbench: Some(Workload {
+            protocol: Protocol::Prepared,
+            fanout: Fanout::EveryStore,
+            stores: stores(dataset)
+                .into_iter()
+                .map(|url| (url, script.clone()))
+                .collect(),
+        }),
+    })
 }
 
 /// `CacheService/Invalidate` of everything, to measure cold control-plane lookups.

@@ -7,7 +7,7 @@ use runview_core::ids::EnvironmentId;
 use runview_core::page::{DEFAULT_SCAN_BUDGET, PageRequest, TimeWindow};
 use runview_core::presenter::DEFAULT_LIST_PERIOD;
 use runview_core::status::{ApiVersion, PublicRunStatus, StatusFilterMode};
-use runview_store::{FIND_RUN_SQL, list_runs_sql};
+use runview_store::{FIND_BATCH_SQL, FIND_RUN_SQL, list_runs_sql};
 
 /// What the server binds as GetRun's children limit: `children_limit` (100) plus one.
 const CHILDREN_TO_READ: &str = "101";
@@ -31,32 +31,55 @@ fn with_variables(sql: &str, names: &[String]) -> String {
     text
 }
 
-/// GetRun: [`FIND_RUN_SQL`] for a random one of `run_ids` per transaction. pgbench variables
-/// are strings only through `-D`, so each id has its own branch of an `\if` chain (and its own
-/// prepared statement with the same text).
-pub fn find_run(run_ids: &[String], environment_id: &str, full_view: bool) -> Script {
-    let mut text = format!("\\set i random(1, {})\n", run_ids.len());
-    let mut variables = vec![
-        ("env".to_owned(), environment_id.to_owned()),
-        ("bodies".to_owned(), full_view.to_string()),
-        ("children".to_owned(), CHILDREN_TO_READ.to_owned()),
-    ];
-    for (index, run_id) in run_ids.iter().enumerate() {
+/// `sql` with a random one of `ids` as its first parameter per transaction and `others` (name,
+/// value) as the rest, in order. pgbench variables are strings only through `-D`, so each id has
+/// its own branch of an `\if` chain (and its own prepared statement with the same text).
+fn with_one_of(sql: &str, ids: &[String], others: &[(&str, String)]) -> Script {
+    let mut text = format!("\\set i random(1, {})\n", ids.len());
+    let mut variables: Vec<(String, String)> = others
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    for (index, id) in ids.iter().enumerate() {
         let number = index + 1;
         let keyword = if number == 1 { "\\if" } else { "\\elif" };
-        let names = [
-            format!("r{number}"),
-            "env".into(),
-            "bodies".into(),
-            "children".into(),
-        ];
+        let id_name = format!("id{number}");
+        let names: Vec<String> = std::iter::once(id_name.clone())
+            .chain(others.iter().map(|(name, _)| (*name).to_owned()))
+            .collect();
         text.push_str(&format!("{keyword} :i = {number}\n"));
-        text.push_str(with_variables(FIND_RUN_SQL.trim(), &names).as_str());
+        text.push_str(with_variables(sql.trim(), &names).as_str());
         text.push_str(";\n");
-        variables.push((names[0].clone(), run_id.clone()));
+        variables.push((id_name, id.clone()));
     }
     text.push_str("\\endif\n");
     Script { text, variables }
+}
+
+/// GetRun: [`FIND_RUN_SQL`] for a random one of `run_ids` per transaction.
+pub fn find_run(run_ids: &[String], environment_id: &str, full_view: bool) -> Script {
+    with_one_of(
+        FIND_RUN_SQL,
+        run_ids,
+        &[
+            ("env", environment_id.to_owned()),
+            ("bodies", full_view.to_string()),
+            ("children", CHILDREN_TO_READ.to_owned()),
+        ],
+    )
+}
+
+/// GetBatch: [`FIND_BATCH_SQL`] for a random one of `batch_ids` (bodies, without `batch_`) per
+/// transaction, reading the run ids for the FULL view.
+pub fn find_batch(batch_ids: &[String], environment_id: &str, full_view: bool) -> Script {
+    with_one_of(
+        FIND_BATCH_SQL,
+        batch_ids,
+        &[
+            ("env", environment_id.to_owned()),
+            ("run_ids", full_view.to_string()),
+        ],
+    )
 }
 
 /// ListRuns' first page of `page_size` in `environment_id`, optionally filtered by public
@@ -128,6 +151,29 @@ mod tests {
         assert_eq!(
             with_variables("$1 = $12 AND $1", &names),
             ":p1 = :p12 AND :p1"
+        );
+    }
+
+    #[test]
+    fn a_lookup_script_branches_once_per_id_and_binds_every_parameter() {
+        let ids = vec!["cbatch1".to_owned(), "cbatch2".to_owned()];
+        let script = find_batch(&ids, "env_1", true);
+        assert!(!script.text.contains('$'));
+        assert_eq!(script.text.matches(":id1").count(), 1);
+        assert!(script.text.contains("\\elif :i = 2\n"));
+        let variables: Vec<(&str, &str)> = script
+            .variables
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(
+            variables,
+            [
+                ("env", "env_1"),
+                ("run_ids", "true"),
+                ("id1", "cbatch1"),
+                ("id2", "cbatch2")
+            ]
         );
     }
 

@@ -35,7 +35,7 @@ async fn load(host: SocketAddr, method: &str, data: Value) -> runview_load::repo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_run_and_list_runs_answer_ok_under_load() {
+async fn get_run_list_runs_and_get_batch_answer_ok_under_load() {
     let plan = SeedPlan {
         runs: 1_000,
         new_share: 0.5,
@@ -77,12 +77,22 @@ async fn get_run_and_list_runs_answer_ok_under_load() {
         per_store.push(records);
     }
     let runs = ids::messages(Kind::Runs, ids::interleave(per_store, 100), &Map::new());
+    let mut per_store = Vec::new();
+    for url in [legacy.url(), new.url()] {
+        let records = ids::read_records(url, Kind::Batches, Some(&environment), 10)
+            .await
+            .expect("batch ids are read");
+        per_store.push(records);
+    }
+    let full_view = Map::from_iter([("view".to_owned(), json!("BATCH_VIEW_FULL"))]);
+    let batches = ids::messages(Kind::Batches, ids::interleave(per_store, 20), &full_view);
     let calls = [
         ("runview.v1.ReadService/GetRun", Value::Array(runs)),
         (
             "runview.v1.ReadService/ListRuns",
             json!({"environment_id": environment, "page_size": 25}),
         ),
+        ("runview.v1.ReadService/GetBatch", Value::Array(batches)),
     ];
     for (method, data) in calls {
         let report = load(running.grpc_addr, method, data).await;

@@ -38,7 +38,7 @@ pub enum Kind {
     Runs,
     /// GetWaitpoint: `waitpoint_id`.
     Waitpoints,
-    /// ListBatches filtered by one batch: `batch_id`.
+    /// GetBatch, or ListBatches filtered by one batch: `batch_id`.
     Batches,
 }
 

@@ -7,7 +7,7 @@ use runview_load::config::{GhzConfig, LoadOptions};
 use runview_load::contract::{Method, descriptor_pool};
 use runview_load::request::Requests;
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "get-run-basic.json",
     "get-run-full.json",
     "list-runs.json",
@@ -17,6 +17,7 @@ const SCENARIOS: [&str; 9] = [
     "list-batches-run-counts.json",
     "list-waitpoints.json",
     "list-waitpoints-filtered.json",
+    "get-batch.json",
 ];
 
 fn deploy_dir() -> PathBuf {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use super::hydration::caller_environment;
+use super::hydration::record_environment;
 use crate::error::{Error, Resource, Result};
 use crate::ids::{EnvironmentId, WaitpointId};
 use crate::packet::Packet;
@@ -49,13 +49,13 @@ impl<S: RunOpsStores, C: ControlPlane> GetWaitpoint<S, C> {
             .instrument(tracing::debug_span!("primary_query"))
             .await?
             .ok_or_else(not_found)?;
-        let environment = caller_environment(self.control_plane.as_ref(), &query.environment_id)
-            .instrument(tracing::debug_span!("hydrate"))
-            .await
-            .map_err(|error| match error {
-                Error::NotFound { .. } => not_found(),
-                other => other,
-            })?;
+        let environment = record_environment(
+            self.control_plane.as_ref(),
+            &query.environment_id,
+            not_found,
+        )
+        .instrument(tracing::debug_span!("hydrate"))
+        .await?;
         let output = record.output.clone().map(|data| {
             Packet {
                 data,

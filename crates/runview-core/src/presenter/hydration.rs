@@ -20,6 +20,22 @@ pub(crate) async fn caller_environment<C: ControlPlane>(
         .ok_or_else(|| Error::not_found(Resource::Environment, environment_id.as_str()))
 }
 
+/// The environment of a record found in the caller's environment. An environment the control
+/// plane does not know holds nothing the caller may see, so its absence is the record's:
+/// `record_not_found`.
+pub(crate) async fn record_environment<C: ControlPlane>(
+    control_plane: &C,
+    environment_id: &EnvironmentId,
+    record_not_found: impl FnOnce() -> Error,
+) -> Result<Arc<Environment>> {
+    caller_environment(control_plane, environment_id)
+        .await
+        .map_err(|error| match error {
+            Error::NotFound { .. } => record_not_found(),
+            other => other,
+        })
+}
+
 /// The distinct non-empty keys, in the order first seen, ready for one batched resolution.
 pub(crate) fn distinct_keys<'a>(keys: impl IntoIterator<Item = Option<&'a str>>) -> Vec<String> {
     let mut seen = HashSet::new();

@@ -8,10 +8,11 @@ use tracing::Instrument;
 
 use super::hydration::caller_environment;
 use super::paging::{DEFAULT_LIST_PERIOD, ListPage, Paging, TimeFingerprint};
+use crate::batch::BatchLookup;
 use crate::control_plane::Environment;
 use crate::error::{Error, Result};
 use crate::filter::{RunAttributes, RunFilter, RunListQuery};
-use crate::ids::{EnvironmentId, RunId};
+use crate::ids::{BatchId, EnvironmentId, RunId};
 use crate::packet::Packet;
 use crate::page::{Keyset, Scan, TimeFilter};
 use crate::page_token::{PageTokenSigner, TokenScope};
@@ -113,11 +114,16 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
                 }
             },
         };
+        let batch_id = match &query.attributes.batch_id {
+            None => None,
+            Some(batch_id) => Some(self.resolve_batch(&environment_id, batch_id).await?),
+        };
         let list = RunListQuery {
             environment_id: environment_id.clone(),
             filter: RunFilter {
                 statuses,
                 schedule_id,
+                batch_id,
                 window: paging.window,
                 attributes: query.attributes,
             },
@@ -144,6 +150,30 @@ impl<S: RunOpsStores, C: ControlPlane> ListRuns<S, C> {
             stopped_at,
         };
         Ok(paging.finish(scan, |run| key(&run.id, run.created_at)))
+    }
+
+    /// The internal id of the batch the request names, as the upstream finds it: by friendly id
+    /// in the caller's environment (the oldest batches have one that is not their internal id
+    /// with a prefix), else the id as given.
+    async fn resolve_batch(
+        &self,
+        environment_id: &EnvironmentId,
+        batch_id: &BatchId,
+    ) -> Result<String> {
+        let lookup = BatchLookup {
+            environment_id: environment_id.clone(),
+            batch_id: batch_id.clone(),
+            include_run_ids: false,
+        };
+        let found = self
+            .stores
+            .find_batch(&lookup)
+            .instrument(tracing::debug_span!("resolve_batch"))
+            .await?;
+        Ok(found.map_or_else(
+            || batch_id.as_str().to_owned(),
+            |batch| batch.summary.id.as_str().to_owned(),
+        ))
     }
 
     async fn resolve_schedule(&self, friendly_id: &str) -> Result<Option<String>> {

@@ -112,6 +112,7 @@ async fn batch_records_carry_every_column() {
         .list_batches(&batches_query(no_batch_filter(), 10))
         .await;
     let expected = BatchRecord {
+        friendly_id: format!("batch_{id}"),
         id: BatchId::from_stored(id),
         environment_id: ENV.to_owned(),
         status: BatchStatus::PartialFailed,
@@ -300,4 +301,37 @@ async fn a_store_that_is_down_fails_batch_aggregates_instead_of_returning_part()
             "{down:?}: {page:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_old_batch_is_listed_and_filtered_by_its_friendly_id() {
+    let split = split().await;
+    // The oldest batches have a nanoid friendly id beside a cuid id.
+    let (id, nanoid) = (cuid(6), "V1StGXR8Z5jdHi6BmyT2a");
+    let friendly = format!("batch_{nanoid}");
+    NewBatch {
+        friendly_id: Some(&friendly),
+        ..batch(&id)
+    }
+    .insert(split.legacy.pool())
+    .await;
+    batch(&cuid(7)).insert(split.new.pool()).await;
+    let all = split
+        .topology
+        .list_batches(&batches_query(no_batch_filter(), 10))
+        .await
+        .expect("every store answers");
+    let shown: Vec<&str> = all.rows.iter().map(|b| b.friendly_id.as_str()).collect();
+    assert_eq!(shown, [format!("batch_{}", cuid(7)), friendly.clone()]);
+
+    let mut one = batches_query(no_batch_filter(), 10);
+    one.filter.attributes.batch_id = Some(BatchId::from_stored(nanoid));
+    // However small the budget: the friendly id's index finds the batch without a walk.
+    one.scan_budget = 1;
+    assert_eq!(listed(&split.topology, &one).await, [id.as_str()]);
+    one.filter.attributes.batch_id = Some(BatchId::from_stored(id));
+    assert!(
+        listed(&split.topology, &one).await.is_empty(),
+        "not by internal id"
+    );
 }

@@ -3,7 +3,7 @@
 
 use runview_core::Error;
 use runview_core::filter::{RunFilter, RunListQuery};
-use runview_core::ids::{BatchId, Residency};
+use runview_core::ids::Residency;
 use runview_core::page::{Cursor, Direction, Keyset, TimeWindow};
 use runview_core::ports::RunOpsStores;
 use runview_core::status::TaskRunStatus;
@@ -120,7 +120,7 @@ async fn each_filter_narrows_the_list_to_matching_runs() {
         ),
         (
             "batch",
-            |f| f.attributes.batch_id = Some(BatchId::from_stored("cbatch0000000000000000001")),
+            |f| f.batch_id = Some("cbatch0000000000000000001".to_owned()),
             &[8],
         ),
         (

@@ -4,6 +4,7 @@ mod batches;
 mod boot;
 mod coalesced_runs;
 mod coalesced_waitpoints;
+mod find_batch;
 mod find_run;
 mod list_plans;
 mod list_runs;

@@ -2,13 +2,14 @@
 //! "not found".
 
 use runview_core::Error;
-use runview_core::ids::{Residency, WaitpointId};
+use runview_core::batch::BatchLookup;
+use runview_core::ids::{BatchId, Residency, WaitpointId};
 use runview_core::ports::RunOpsStores;
 use runview_store::{PgRunStore, RunOpsTopology};
 
 use crate::support::{
-    ENV, connect, cuid, environment, lookup, run, runops_database, runops_id, split,
-    unreachable_store, waitpoint,
+    ENV, batch, batch_error, connect, cuid, environment, lookup, run, runops_database, runops_id,
+    split, unreachable_store, waitpoint,
 };
 
 fn primary_over(database: &runview_localdb::testing::TestDatabase, store: Residency) -> PgRunStore {
@@ -90,4 +91,43 @@ async fn a_primary_that_cannot_be_asked_makes_a_miss_unavailable() {
         matches!(answer, Err(Error::Unavailable { .. })),
         "{answer:?}"
     );
+}
+
+#[tokio::test]
+async fn a_batch_only_on_a_primary_is_found_there_with_its_errors_after_every_replica_missed() {
+    let replicas = split().await;
+    let new_primary = runops_database(Residency::New).await;
+    // A cuid batch written to NEW a moment ago: its id shape points at LEGACY.
+    let fresh = cuid(3);
+    batch(&fresh).insert(new_primary.pool()).await;
+    batch_error(&fresh, 4).insert(new_primary.pool()).await;
+    let lookup = |body: &str| BatchLookup {
+        environment_id: environment(ENV),
+        batch_id: BatchId::from_stored(body),
+        include_run_ids: false,
+    };
+
+    let without_primary = replicas.topology.find_batch(&lookup(&fresh)).await;
+    assert_eq!(without_primary, Ok(None));
+    let topology = replicas.topology.clone().with_primaries(
+        Some(unreachable_store(Residency::Legacy)),
+        Some(primary_over(&new_primary, Residency::New)),
+    );
+    let answer = topology.find_batch(&lookup(&fresh)).await;
+    assert!(
+        matches!(answer, Err(Error::Unavailable { .. })),
+        "the id's home primary is asked first, and cannot answer: {answer:?}"
+    );
+    let topology = replicas
+        .topology
+        .clone()
+        .with_primaries(None, Some(primary_over(&new_primary, Residency::New)));
+    let found = topology
+        .find_batch(&lookup(&fresh))
+        .await
+        .expect("every store answers")
+        .expect("found on the primary");
+    let indexes: Vec<i32> = found.errors.iter().map(|error| error.index).collect();
+    assert_eq!(indexes, [4]);
+    assert_eq!(topology.find_batch(&lookup(&cuid(4))).await, Ok(None));
 }

@@ -7,7 +7,7 @@ mod plans;
 mod waitpoints;
 mod walk;
 
-pub use batches::{NewBatch, batch, insert_bulk_batches};
+pub use batches::{NewBatch, NewBatchError, batch, batch_error, insert_bulk_batches};
 pub use coalescing::{
     coalesced, one_connection_store, recorder, sample, start_each, started_together,
     uncoalesced_store,
