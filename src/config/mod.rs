@@ -225,7 +225,7 @@ impl Default for Config {
             children_limit: 100,
             list_scan_budget: runview_core::page::DEFAULT_SCAN_BUDGET,
             lookup_coalescing: true,
-            max_coalesced_lookups: 64,
+            max_coalesced_lookups: runview_store::DEFAULT_MAX_COALESCED_LOOKUPS,
             shutdown_timeout: Duration::from_secs(20),
             shutdown_delay: Duration::ZERO,
             max_concurrent_requests: 256,

@@ -437,7 +437,9 @@ mod tests {
                 .validate()
                 .map(|config| config.coalescing)
                 .ok(),
-            Some(Coalescing::UpTo(64))
+            Some(Coalescing::UpTo(
+                runview_store::DEFAULT_MAX_COALESCED_LOOKUPS
+            ))
         );
         assert_eq!(coalesced(true, 2).ok(), Some(Coalescing::UpTo(2)));
         assert_eq!(coalesced(false, 0).ok(), Some(Coalescing::Off));

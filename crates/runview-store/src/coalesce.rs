@@ -35,9 +35,12 @@ pub enum Coalescing {
     UpTo(usize),
 }
 
+/// At c=32 on two cores a statement answered about four lookups; the cap only bounds a burst.
+pub const DEFAULT_MAX_COALESCED_LOOKUPS: usize = 64;
+
 impl Default for Coalescing {
     fn default() -> Self {
-        Self::UpTo(64)
+        Self::UpTo(DEFAULT_MAX_COALESCED_LOOKUPS)
     }
 }
 

@@ -21,7 +21,7 @@ mod waitpoint_sql;
 
 pub use batches::list_batches_sql;
 pub use boot::{BootError, TopologySettings};
-pub use coalesce::Coalescing;
+pub use coalesce::{Coalescing, DEFAULT_MAX_COALESCED_LOOKUPS};
 pub use find_batch::FIND_BATCH_SQL;
 pub use find_run::{FIND_RUN_SQL, FIND_RUNS_SQL};
 pub use list_runs::list_runs_sql;
