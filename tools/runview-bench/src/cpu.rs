@@ -140,6 +140,8 @@ impl Snapshot {
         let foreign = later.busy.saturating_sub(self.busy).saturating_sub(ours);
         Usage {
             server_seconds: server as f64 / TICKS_PER_SECOND,
+            postgres_seconds: later.postgres.saturating_sub(self.postgres) as f64
+                / TICKS_PER_SECOND,
             foreign_cores: foreign as f64 / TICKS_PER_SECOND / seconds.max(1e-3),
         }
     }
@@ -149,6 +151,8 @@ impl Snapshot {
 pub struct Usage {
     /// CPU time runview used.
     pub server_seconds: f64,
+    /// CPU time every PostgreSQL process used, exited backends included.
+    pub postgres_seconds: f64,
     /// Average cores busy with other work than the processes under test.
     pub foreign_cores: f64,
 }

@@ -2,7 +2,12 @@
 //! runview binary, loads every read RPC with runview-load and runs pgbench on runview's own
 //! statements beside it, then writes the report.
 
+mod charts;
+mod comparisons;
 mod cpu;
+mod examined;
+mod filter_matrix;
+mod filter_values;
 mod load;
 mod measure;
 mod pgbench;
@@ -13,7 +18,7 @@ mod scenarios;
 mod server;
 mod statements;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -57,6 +62,11 @@ impl Args {
         Duration::from_secs(if self.quick { 2 } else { self.seconds })
     }
 
+    /// How long each cell of the filter matrix is measured.
+    fn filter_cell_duration(&self) -> Duration {
+        Duration::from_millis(if self.quick { 500 } else { 2_000 })
+    }
+
     fn main_runs(&self) -> usize {
         if self.quick { 100_000 } else { self.runs }
     }
@@ -96,9 +106,12 @@ async fn main() -> anyhow::Result<()> {
     );
     let results = phases::run_all(&args, &binary).await?;
     let text = report::render(&args, &results);
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+    let dir = args.out.parent().unwrap_or(Path::new(""));
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(dir)?;
     }
+    // Beside the report, where its image links point.
+    charts::write(&dir.join("performance"), &results)?;
     std::fs::write(&args.out, text)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("wrote {}", args.out.display());

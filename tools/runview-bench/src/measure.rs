@@ -21,6 +21,11 @@ impl Measured {
     pub fn server_cpu_per_call_us(&self) -> f64 {
         self.usage.server_seconds * 1e6 / self.sample.calls.max(1) as f64
     }
+
+    /// PostgreSQL's CPU time per call, in microseconds.
+    pub fn postgres_cpu_per_call_us(&self) -> f64 {
+        self.usage.postgres_seconds * 1e6 / self.sample.calls.max(1) as f64
+    }
 }
 
 pub struct Guard {

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::Args;
+use crate::comparisons::{self, SideBySide};
+use crate::filter_matrix::{self, FilterMatrix};
 use crate::load::{self, Bound, Call};
 use crate::measure::{Guard, Measured};
 use crate::postgres::{self, Dataset, Server as Postgres};
@@ -49,6 +51,10 @@ pub struct Results {
     pub cache: CacheLatencies,
     pub scale: Vec<ScalePoint>,
     pub passthrough: Passthrough,
+    pub coalescing: Vec<SideBySide>,
+    pub recommended_indexes: Vec<SideBySide>,
+    /// The main dataset's, then the largest size's.
+    pub filter_matrices: Vec<FilterMatrix>,
 }
 
 /// Calls made before measuring, so that connections, statement caches and the control-plane
@@ -60,6 +66,9 @@ const SCALE_LIST_CONCURRENCY: [u32; 2] = [1, 8];
 pub const SCALE_ROUNDS: u32 = 3;
 const MIN_SCALE_ROUND: Duration = Duration::from_secs(2);
 const CACHE_SAMPLES: usize = 5;
+/// Concurrency of the side-by-side comparisons: one call at a time, and under load.
+const COALESCING_CONCURRENCY: [u32; 2] = [1, 32];
+const INDEX_CONCURRENCY: [u32; 2] = [1, 8];
 
 pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
     let postgres = match &args.database_url {
@@ -100,6 +109,39 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
     }
     let memory_kib = crate::cpu::memory_kib(server.pid());
     let cache = cache_latencies(server, binary, &main, &scenarios[0].call).await?;
+    let named = |name: &str| scenarios.iter().find(|s| s.name == name);
+    let side_round = (duration / 2).max(MIN_SCALE_ROUND);
+    let threshold = args.foreign_cpu_threshold;
+    let coalescing = comparisons::coalescing(
+        binary,
+        &main,
+        &[named("GetRun (basic)"), named("GetWaitpoint")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+        &COALESCING_CONCURRENCY,
+        side_round,
+        threshold,
+    )
+    .await?;
+    let recommended_indexes = comparisons::recommended_indexes(
+        binary,
+        &main,
+        &[
+            named("ListRuns"),
+            named("ListRuns (status filter)"),
+            named("ListBatches"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>(),
+        &INDEX_CONCURRENCY,
+        side_round,
+        threshold,
+    )
+    .await?;
+    let per_cell = args.filter_cell_duration();
+    let mut filter_matrices = vec![filter_matrix::measure(binary, &main, per_cell).await?];
 
     let mut datasets = Vec::new();
     for &runs in &args.scale_sizes() {
@@ -111,6 +153,13 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         });
     }
     let scale = scale_points(binary, &datasets, args, duration).await?;
+    if let Some(largest) = datasets
+        .iter()
+        .filter(|d| d.runs > main_runs)
+        .max_by_key(|d| d.runs)
+    {
+        filter_matrices.push(filter_matrix::measure(binary, largest, per_cell).await?);
+    }
 
     eprintln!("seeding {main_runs} runs in one store for passthrough");
     let single = postgres::seed(&postgres, &prefix(main_runs, false), main_runs, false).await?;
@@ -125,6 +174,9 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         cache,
         scale,
         passthrough,
+        coalescing,
+        recommended_indexes,
+        filter_matrices,
     })
 }
 
@@ -133,7 +185,7 @@ fn prefix(runs: usize, split: bool) -> String {
     format!("runview_bench_{runs}_{shape}")
 }
 
-async fn warm_up(server: &Server, call: &Call) -> anyhow::Result<()> {
+pub async fn warm_up(server: &Server, call: &Call) -> anyhow::Result<()> {
     let report = load::raw(server.grpc_addr, call, 8, Bound::Calls(WARM_UP_CALLS)).await?;
     anyhow::ensure!(
         report.failures() == 0,
@@ -321,7 +373,7 @@ enum ScaleCall {
 }
 
 /// The round with the median p50.
-fn median_by_p50(mut rounds: Vec<Measured>) -> Measured {
+pub fn median_by_p50(mut rounds: Vec<Measured>) -> Measured {
     rounds.sort_by_key(|m| m.sample.p50);
     rounds.get(rounds.len() / 2).copied().unwrap_or_default()
 }

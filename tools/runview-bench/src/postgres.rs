@@ -111,9 +111,28 @@ pub struct Dataset {
     pub legacy: String,
     /// None in passthrough: every run lives in LEGACY.
     pub new: Option<String>,
-    /// The environment with the most runs.
+    /// The environment with the most runs, and how many it has.
     pub environment_id: String,
+    pub environment_runs: i64,
     pub seeded_in: Duration,
+}
+
+impl Dataset {
+    /// The run-ops stores' URLs, LEGACY first.
+    pub fn store_urls(&self) -> Vec<String> {
+        std::iter::once(self.legacy.clone())
+            .chain(self.new.clone())
+            .collect()
+    }
+
+    /// A pool on each run-ops store, LEGACY first.
+    pub async fn connect_stores(&self) -> anyhow::Result<Vec<PgPool>> {
+        let mut stores = Vec::new();
+        for url in self.store_urls() {
+            stores.push(PgPool::connect(&url).await?);
+        }
+        Ok(stores)
+    }
 }
 
 /// Creates and seeds the databases `<prefix>_cp`, `<prefix>_legacy` and (split) `<prefix>_new`.
@@ -164,26 +183,33 @@ pub async fn seed(
     }
     deployment.close().await;
     let seeded_in = started.elapsed();
-    let legacy = PgPool::connect(&urls[1]).await?;
-    let environment_id = largest_environment(&legacy).await?;
-    legacy.close().await;
-    Ok(Dataset {
+    let mut dataset = Dataset {
         runs,
         control_plane: urls[0].clone(),
         legacy: urls[1].clone(),
         new: urls.get(2).cloned(),
-        environment_id,
+        environment_id: String::new(),
+        environment_runs: 0,
         seeded_in,
-    })
-}
-
-async fn largest_environment(pool: &PgPool) -> anyhow::Result<String> {
-    Ok(sqlx::query_scalar(
+    };
+    let stores = dataset.connect_stores().await?;
+    dataset.environment_id = sqlx::query_scalar(
         r#"SELECT "runtimeEnvironmentId" FROM "TaskRun"
            GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"#,
     )
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&stores[0])
+    .await?;
+    for store in stores {
+        let runs: i64 = sqlx::query_scalar(
+            r#"SELECT count(*) FROM "TaskRun" WHERE "runtimeEnvironmentId" = $1"#,
+        )
+        .bind(&dataset.environment_id)
+        .fetch_one(&store)
+        .await?;
+        dataset.environment_runs += runs;
+        store.close().await;
+    }
+    Ok(dataset)
 }
 
 #[cfg(test)]

@@ -31,16 +31,9 @@ const LIST_BATCHES: &str = "runview.v1.ReadService/ListBatches";
 const LIST_WAITPOINTS: &str = "runview.v1.ReadService/ListWaitpoints";
 const GET_BATCH: &str = "runview.v1.ReadService/GetBatch";
 
-/// The stores of a dataset, LEGACY first.
-fn stores(dataset: &Dataset) -> Vec<String> {
-    std::iter::once(dataset.legacy.clone())
-        .chain(dataset.new.clone())
-        .collect()
-}
-
 async fn run_ids(dataset: &Dataset) -> anyhow::Result<Vec<Vec<String>>> {
     let mut per_store = Vec::new();
-    for url in stores(dataset) {
+    for url in dataset.store_urls() {
         let records = ids::read_records(
             &url,
             Kind::Runs,
@@ -73,7 +66,8 @@ pub async fn get_run(dataset: &Dataset, full: bool) -> anyhow::Result<Scenario> 
     let workload = Workload {
         protocol: Protocol::Prepared,
         fanout: Fanout::OneStore,
-        stores: stores(dataset)
+        stores: dataset
+            .store_urls()
             .into_iter()
             .zip(&per_store)
             .map(|(url, ids)| {
@@ -109,7 +103,8 @@ pub fn list_runs(dataset: &Dataset, filtered: bool) -> anyhow::Result<Scenario> 
             Protocol::Prepared
         },
         fanout: Fanout::EveryStore,
-        stores: stores(dataset)
+        stores: dataset
+            .store_urls()
             .into_iter()
             .map(|url| (url, script.clone()))
             .collect(),
@@ -134,7 +129,7 @@ pub fn list_runs(dataset: &Dataset, filtered: bool) -> anyhow::Result<Scenario> 
 
 pub async fn get_waitpoint(dataset: &Dataset) -> anyhow::Result<Scenario> {
     let mut per_store = Vec::new();
-    for url in stores(dataset) {
+    for url in dataset.store_urls() {
         per_store.push(ids::read_records(&url, Kind::Waitpoints, None, IDS_PER_STORE).await?);
     }
     let messages = ids::messages(
@@ -201,7 +196,7 @@ pub fn list_waitpoints(dataset: &Dataset, filtered: bool) -> Scenario {
 /// store's pgbench draws from every id.
 pub async fn get_batch(dataset: &Dataset) -> anyhow::Result<Scenario> {
     let mut per_store = Vec::new();
-    for url in stores(dataset) {
+    for url in dataset.store_urls() {
         let records = ids::read_records(
             &url,
             Kind::Batches,
@@ -227,7 +222,8 @@ pub async fn get_batch(dataset: &Dataset) -> anyhow::Result<Scenario> {
         pgbench: Some(Workload {
             protocol: Protocol::Prepared,
             fanout: Fanout::EveryStore,
-            stores: stores(dataset)
+            stores: dataset
+                .store_urls()
                 .into_iter()
                 .map(|url| (url, script.clone()))
                 .collect(),

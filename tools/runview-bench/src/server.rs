@@ -27,6 +27,15 @@ impl Server {
     /// Starts `binary` against `dataset` (split when the dataset has a NEW store) and waits for
     /// readiness.
     pub async fn start(binary: &Path, dataset: &Dataset) -> anyhow::Result<Self> {
+        Self::start_with(binary, dataset, &[]).await
+    }
+
+    /// [`Server::start`] with more environment variables, e.g. `RUNVIEW_LOOKUP_COALESCING`.
+    pub async fn start_with(
+        binary: &Path,
+        dataset: &Dataset,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let [grpc, health, metrics] = [free_port()?, free_port()?, free_port()?];
         let mut command = Command::new(binary);
         command
@@ -47,6 +56,7 @@ impl Server {
         if let Some(new) = &dataset.new {
             command.env("RUNVIEW_NEW_DATABASE_URL", new);
         }
+        command.envs(settings.iter().copied());
         let started = Instant::now();
         let child = command
             .spawn()

@@ -1,6 +1,10 @@
 //! docs/performance.md from the results: the tables, the targets with where each stands, and
 //! how every number was made.
 
+mod comparisons;
+mod filters;
+mod targets;
+
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -13,8 +17,11 @@ use crate::scenarios::PAGE_SIZE;
 pub fn render(args: &Args, results: &Results) -> String {
     let mut out = String::new();
     header(&mut out, args, results);
+    charts(&mut out);
     matrix(&mut out, results);
-    targets(&mut out, results);
+    targets::render(&mut out, results);
+    filters::render(&mut out, results);
+    comparisons::render(&mut out, results);
     scale(&mut out, results);
     cache_and_modes(&mut out, results);
     method(&mut out, args);
@@ -107,17 +114,17 @@ fn matrix(out: &mut String, r: &Results) {
         out,
         "Latencies in µs. pgbench ran runview's own statements on the same databases right after \
          runview's run (see [Method](#method)); *ratio* is runview req/s ÷ pgbench calls/s. *CPU/call* \
-         is runview's user+system CPU over the run ÷ its calls. *foreign* is CPU (in cores) used \
+         is runview's user+system CPU over the run ÷ its calls, *PG CPU/call* PostgreSQL's. *foreign* is CPU (in cores) used \
          by anything else than runview, PostgreSQL and the load generators; *retries* counts runs \
          repeated because it exceeded the threshold.\n"
     );
     let _ = writeln!(
         out,
-        "| RPC | c | req/s | p50 | p90 | p99 | CPU/call µs | pgbench calls/s | p50 | p90 | p99 | ratio | foreign (rv / pg) | retries |"
+        "| RPC | c | req/s | p50 | p90 | p99 | CPU/call µs | PG CPU/call µs | pgbench calls/s | p50 | p90 | p99 | ratio | foreign (rv / pg) | retries |"
     );
     let _ = writeln!(
         out,
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
     for row in &r.rows {
         let (pg, ratio_cell, pg_foreign, pg_retries) = match (&row.pgbench, ratio(row)) {
@@ -131,11 +138,12 @@ fn matrix(out: &mut String, r: &Results) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {pg} | {ratio_cell} | {:.2} / {pg_foreign} | {} / {pg_retries} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {pg} | {ratio_cell} | {:.2} / {pg_foreign} | {} / {pg_retries} |",
             row.scenario,
             row.concurrency,
             sample_cells(&row.runview.sample),
             row.runview.server_cpu_per_call_us(),
+            row.runview.postgres_cpu_per_call_us(),
             row.runview.usage.foreign_cores,
             row.runview.retries,
         );
@@ -156,105 +164,12 @@ fn find<'a>(r: &'a Results, scenario: &str, c: u32) -> Option<&'a Row> {
         .find(|row| row.scenario == scenario && row.concurrency == c)
 }
 
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "**missed**" }
-}
-
-fn targets(out: &mut String, r: &Results) {
-    let _ = writeln!(out, "## Targets\n");
-    let _ = writeln!(out, "| target | measured | status |\n|---|---|---|");
-    let mut line = |target: &str, measured: String, met: bool| {
-        let _ = writeln!(out, "| {target} | {measured} | {} |", verdict(met));
-    };
-    if let Some(x) = find(r, "GetRun (basic)", 32).and_then(ratio) {
-        line(
-            "GetRun ≥ 0.6× pgbench of its statements at c=32",
-            format!("{x:.2}×"),
-            x >= 0.6,
-        );
-    }
-    let cpu = r
-        .rows
-        .iter()
-        .filter(|row| row.scenario == "GetRun (basic)")
-        .map(|row| row.runview.server_cpu_per_call_us())
-        .fold(f64::INFINITY, f64::min);
-    let at32 =
-        find(r, "GetRun (basic)", 32).map_or(f64::NAN, |row| row.runview.server_cpu_per_call_us());
-    line(
-        "service CPU ≤ 25 µs per GetRun",
-        format!("{at32:.1} µs at c=32 (lowest over c: {cpu:.1} µs)"),
-        at32 <= 25.0,
+fn charts(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "![req/s against concurrency, runview beside pgbench](performance/throughput.svg)\n\n\
+         ![p99 against concurrency, runview beside pgbench](performance/p99.svg)\n"
     );
-    if let Some(row) = find(r, "GetRun (basic)", 1) {
-        let s = row.runview.sample;
-        line(
-            "GetRun p50 ≤ 200 µs and p99 ≤ 500 µs at c=1",
-            format!("p50 {} µs, p99 {} µs", micros(s.p50), micros(s.p99)),
-            s.p50 <= Duration::from_micros(200) && s.p99 <= Duration::from_micros(500),
-        );
-    }
-    for scenario in ["ListRuns", "ListRuns (status filter)"] {
-        if let Some(x) = find(r, scenario, 8).and_then(ratio) {
-            line(
-                &format!("{scenario} page ≥ 0.6× pgbench of its statements at c=8"),
-                format!("{x:.2}×"),
-                x >= 0.6,
-            );
-        }
-    }
-    for (name, pick) in [("GetRun p50 at c=1", 0usize), ("ListRuns p50 at c=1", 1)] {
-        let values: Vec<(usize, f64)> = r
-            .scale
-            .iter()
-            .filter_map(|p| {
-                let list = if pick == 0 { &p.get_run } else { &p.list_runs };
-                list.first()
-                    .map(|(_, m)| (p.runs, m.sample.p50.as_secs_f64() * 1e6))
-            })
-            .collect();
-        if let Some(first) = values.first() {
-            let spread = values
-                .iter()
-                .map(|v| (v.1 / first.1 - 1.0).abs())
-                .fold(0.0, f64::max);
-            let shown: Vec<String> = values
-                .iter()
-                .map(|(n, v)| format!("{n}: {v:.0} µs"))
-                .collect();
-            line(
-                &format!("latency flat (±10%) across sizes: {name}"),
-                format!(
-                    "{} (largest deviation {:.0}%)",
-                    shown.join(", "),
-                    spread * 100.0
-                ),
-                spread <= 0.10,
-            );
-        }
-    }
-    let mut scenarios: Vec<&str> = r.rows.iter().map(|row| row.scenario).collect();
-    scenarios.dedup();
-    for scenario in scenarios {
-        let peak = r
-            .rows
-            .iter()
-            .filter(|row| row.scenario == scenario)
-            .map(|row| row.runview.sample.per_second)
-            .fold(0.0, f64::max);
-        if let Some(row) = find(r, scenario, 64) {
-            let x = row.runview.sample.per_second / peak.max(1e-9);
-            line(
-                &format!("{scenario}: throughput at c=64 ≥ 0.9× peak"),
-                format!(
-                    "{:.0} of {peak:.0} req/s ({x:.2}×)",
-                    row.runview.sample.per_second
-                ),
-                x >= 0.9,
-            );
-        }
-    }
-    let _ = writeln!(out);
 }
 
 fn scale(out: &mut String, r: &Results) {
