@@ -86,6 +86,21 @@ impl<'a> KeysetStatement<'a> {
         most: usize,
         connection: &mut PgConnection,
     ) -> Result<usize, sqlx::Error> {
+        let count: i64 = self
+            .build_count(most)
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(connection)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// The text of [`KeysetStatement::count_up_to`], for plan checks.
+    pub(crate) fn into_count_sql(self, most: usize) -> String {
+        self.build_count(most).into_sql()
+    }
+
+    fn build_count(self, most: usize) -> QueryBuilder<'a, Postgres> {
         let mut builder = QueryBuilder::new("SELECT count(*) FROM (\nSELECT 1 FROM ");
         builder.push(self.walk.table).push(" t");
         self.walk.push_range(&mut builder);
@@ -96,12 +111,7 @@ impl<'a> KeysetStatement<'a> {
             .push("\nLIMIT ")
             .push_bind(limit(most))
             .push("\n) matching");
-        let count: i64 = builder
-            .build_query_scalar()
-            .persistent(false)
-            .fetch_one(connection)
-            .await?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        builder
     }
 
     /// Adds `AND <condition>` when there is a `value`; `$` in `condition` stands for it.

@@ -15,7 +15,7 @@ pub use coalescing::{
 };
 pub use lists::{batches_query, no_batch_filter, no_run_filter, runs_query};
 pub use plans::{explain_analyzed, explain_generic_and_custom, plan_nodes, scans_of};
-pub use waitpoints::{NewWaitpoint, connect, new_year, waitpoint};
+pub use waitpoints::{NewWaitpoint, connect, insert_bulk_tokens, new_year, waitpoint};
 pub use walk::{PageWalk, walk_to_end};
 pub use warnings::record_warnings;
 
