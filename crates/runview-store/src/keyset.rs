@@ -2,9 +2,11 @@
 //! of a list statement (environment, window, cursor, order, limit, scan budget) and its filters.
 //!
 //! ids are compared in the "C" collation, byte by byte as Rust compares `str`, so PostgreSQL's
-//! order and the merge agree whatever collation a database defaults to. The indexes in
-//! `migrations/recommended/0001_runview_indexes.sql` have the same key, so a page is an index
-//! range read in index order.
+//! order and the merge agree whatever collation a database defaults to. On the upstream's indexes
+//! alone a page reads ("runtimeEnvironmentId", "createdAt" DESC) in index order and sorts only the
+//! rows that share a createdAt (an Incremental Sort); the cursor bounds createdAt in the index and
+//! the id in a filter. The optional indexes in `migrations/recommended/0001_runview_indexes.sql`
+//! have the whole key, so where they exist a page is an index range read in index order.
 
 use chrono::NaiveDateTime;
 use runview_core::Result;

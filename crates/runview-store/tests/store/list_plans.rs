@@ -48,8 +48,8 @@ const ROWS: i32 = 150_000;
 
 /// The fixture of env_1 whose keyset the deep cursors hold: about 10,000 of env_1's rows are
 /// newer, 20,000 older. Near the end of a window, with about twice the budget left beyond the
-/// cursor, PostgreSQL may rather sort what is left than walk the budget in order: see
-/// docs/performance.md.
+/// cursor, PostgreSQL may rather sort what is left, read through the same index, when it
+/// estimates that cheaper than walking the budget in order; these pages are far from that end.
 const DEEP: i32 = 100_011;
 
 const SCAN_BUDGET: usize = 1_000;
