@@ -2,8 +2,10 @@
 //!
 //! [`LocalPostgres`] runs a throwaway server from the PostgreSQL binaries installed on the machine,
 //! reachable only through a Unix socket in its data directory. [`apply_schema`] installs the
-//! reference schemas of `migrations/` (the upstream tables runview reads). With the `testing`
-//! feature, [`testing::TestDatabase`] hands each test a fresh database with those schemas.
+//! reference schemas of `migrations/` (the upstream tables runview reads, with the upstream's
+//! indexes only); [`apply_recommended_indexes`] adds runview's optional indexes where wanted. With
+//! the `testing` feature, [`testing::TestDatabase`] hands each test a fresh database with those
+//! schemas.
 
 mod binaries;
 mod cluster;
@@ -18,7 +20,7 @@ mod server_user;
 pub mod testing;
 
 pub use error::LocalDbError;
-pub use schema::{Schema, apply_schema};
+pub use schema::{RECOMMENDED_INDEXES_SQL, Schema, apply_recommended_indexes, apply_schema};
 pub use server::LocalPostgres;
 
 /// Quotes an SQL identifier, for the statements (CREATE DATABASE ...) that cannot take parameters.

@@ -2,9 +2,11 @@
 //! of a list statement (environment, window, cursor, order, limit, scan budget) and its filters.
 //!
 //! ids are compared in the "C" collation, byte by byte as Rust compares `str`, so PostgreSQL's
-//! order and the merge agree whatever collation a database defaults to. The indexes in
-//! `migrations/recommended/0001_runview_indexes.sql` have the same key, so a page is an index
-//! range read in index order.
+//! order and the merge agree whatever collation a database defaults to. On the upstream's indexes
+//! alone a page reads ("runtimeEnvironmentId", "createdAt" DESC) in index order and sorts only the
+//! rows that share a createdAt (an Incremental Sort); the cursor bounds createdAt in the index and
+//! the id in a filter. The optional indexes in `migrations/recommended/0001_runview_indexes.sql`
+//! have the whole key, so where they exist a page is an index range read in index order.
 
 use chrono::NaiveDateTime;
 use runview_core::Result;
@@ -86,6 +88,21 @@ impl<'a> KeysetStatement<'a> {
         most: usize,
         connection: &mut PgConnection,
     ) -> Result<usize, sqlx::Error> {
+        let count: i64 = self
+            .build_count(most)
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(connection)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// The text of [`KeysetStatement::count_up_to`], for plan checks.
+    pub(crate) fn into_count_sql(self, most: usize) -> String {
+        self.build_count(most).into_sql()
+    }
+
+    fn build_count(self, most: usize) -> QueryBuilder<'a, Postgres> {
         let mut builder = QueryBuilder::new("SELECT count(*) FROM (\nSELECT 1 FROM ");
         builder.push(self.walk.table).push(" t");
         self.walk.push_range(&mut builder);
@@ -96,12 +113,7 @@ impl<'a> KeysetStatement<'a> {
             .push("\nLIMIT ")
             .push_bind(limit(most))
             .push("\n) matching");
-        let count: i64 = builder
-            .build_query_scalar()
-            .persistent(false)
-            .fetch_one(connection)
-            .await?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        builder
     }
 
     /// Adds `AND <condition>` when there is a `value`; `$` in `condition` stands for it.

@@ -98,6 +98,23 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
 
+/// The statements [`PgRunStore::list_runs`] sends for `query` when its walk stopped short of a
+/// page, for plan checks: the count of the runs beyond the cursor that the filters an index
+/// serves match, then the page read without the walk's limit. `None` when no such filter is set.
+///
+/// The count's parameters are numbered as [`list_runs_sql`]'s without the scan budget, those
+/// filters only, and the count's limit (the budget plus one) last; the page's are numbered as
+/// [`list_runs_sql`]'s without the scan budget.
+pub fn list_runs_indexed_sql(query: &RunListQuery) -> Option<(String, String)> {
+    let indexed = statement_with(query, Filters::Indexed);
+    indexed.is_filtered().then(|| {
+        (
+            indexed.into_count_sql(query.scan_budget + 1),
+            statement(query).unbudgeted().into_sql(),
+        )
+    })
+}
+
 const LIST_RUNS: ScanStatements = ScanStatements::of("list_runs", "SELECT TaskRun");
 
 /// [`PgRunStore::page_through_an_index`]: how many runs the indexed filters match, then the page.

@@ -116,7 +116,8 @@ pub fn column_needs(store: Residency) -> Vec<ColumnNeed> {
     [EVERY_STORE, connections].concat()
 }
 
-/// runview's own indexes (`migrations/recommended/`), the same in both stores.
+/// runview's own indexes (`migrations/recommended/`), the same in both stores. Optional: boot
+/// warns about each one a store lacks, and serves.
 pub const RECOMMENDED_INDEXES: &[RecommendedIndex] = &[
     RecommendedIndex {
         table: "TaskRun",

@@ -192,6 +192,15 @@ const LEGACY: WaitpointStatements =
 const NEW: WaitpointStatements =
     waitpoint_statements!(new_connected_runs_sql, "WaitpointRunConnection");
 
+/// The statements coalesced GetWaitpoint lookups send to `store`, for plan checks: the waitpoints
+/// with their connected runs, then the connected runs of waitpoints the store does not hold.
+/// `$1` waitpoint ids and `$2` environment ids, one element per lookup; `$3` the connected runs
+/// to read per waitpoint.
+pub fn coalesced_waitpoint_sql(store: Residency) -> [&'static str; 2] {
+    let statements = statements(store);
+    [statements.find_many_sql, statements.connected_runs_many_sql]
+}
+
 pub(crate) fn statements(store: Residency) -> &'static WaitpointStatements {
     match store {
         Residency::Legacy => &LEGACY,

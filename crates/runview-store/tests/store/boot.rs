@@ -1,9 +1,12 @@
-//! Boot: passthrough or split, and the fingerprint checks that refuse a split onto one database.
+//! Boot: passthrough or split, the fingerprint checks that refuse a split onto one database, and
+//! the schema checks that refuse a store without what runview reads but only warn about a missing
+//! recommended index.
 
 use runview_core::ids::Residency;
+use runview_localdb::apply_recommended_indexes;
 use runview_store::{BootError, RunOpsTopology};
 
-use crate::support::{CLOSED_PORT_URL, runops_database, topology_settings};
+use crate::support::{CLOSED_PORT_URL, record_warnings, runops_database, topology_settings};
 
 #[tokio::test]
 async fn boot_is_passthrough_without_split_mode_or_a_new_url() {
@@ -135,23 +138,70 @@ async fn boot_refuses_a_legacy_store_with_the_new_stores_connection_table() {
     );
 }
 
+/// The tables of the recommended indexes the database lacks.
+async fn missing_recommended(pool: &sqlx::PgPool) -> Vec<&'static str> {
+    let missing = runview_pg::missing_indexes(pool, runview_store::RECOMMENDED_INDEXES)
+        .await
+        .expect("the catalog answers");
+    missing.iter().map(|index| index.table).collect()
+}
+
+/// The tables named by the warnings about a missing recommended index.
+fn warned_tables(warnings: Vec<Vec<String>>) -> Vec<String> {
+    let missing = "message=a recommended index is missing: reads stay correct but may be slower";
+    warnings
+        .into_iter()
+        .filter(|fields| fields.iter().any(|field| field == missing))
+        .filter_map(|fields| {
+            let table = fields.iter().find_map(|field| field.strip_prefix("table="));
+            table.map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The reference schemas hold the upstream's indexes alone, as a database runview is pointed at
+/// may: boot warns once per missing index in each store, and serves.
 #[tokio::test]
-async fn boot_serves_without_a_recommended_index() {
+async fn boot_serves_on_the_upstream_s_indexes_alone_and_warns_about_each_missing_one() {
     let (legacy, new) = (
         runops_database(Residency::Legacy).await,
         runops_database(Residency::New).await,
     );
-    sqlx::raw_sql(r#"DROP INDEX "runview_TaskRun_environment_createdAt_id_idx""#)
-        .execute(new.pool())
-        .await
-        .expect("drop the recommended index");
-    let missing = runview_pg::missing_indexes(new.pool(), runview_store::RECOMMENDED_INDEXES)
-        .await
-        .expect("the catalog answers");
-    let missing: Vec<&str> = missing.iter().map(|index| index.table).collect();
-    assert_eq!(missing, ["TaskRun"]);
+    for database in [&legacy, &new] {
+        assert_eq!(
+            missing_recommended(database.pool()).await,
+            ["TaskRun", "BatchTaskRun"]
+        );
+    }
 
+    let (warnings, _recording) = record_warnings();
     let settings = topology_settings(legacy.url(), Some(new.url()), true);
     let topology = RunOpsTopology::connect(&settings).await;
     assert!(topology.is_ok(), "only a warning: {topology:?}");
+    let mut warned = warned_tables(warnings.take());
+    warned.sort();
+    assert_eq!(
+        warned,
+        ["BatchTaskRun", "BatchTaskRun", "TaskRun", "TaskRun"]
+    );
+}
+
+#[tokio::test]
+async fn boot_does_not_warn_where_the_recommended_indexes_were_created() {
+    let (legacy, new) = (
+        runops_database(Residency::Legacy).await,
+        runops_database(Residency::New).await,
+    );
+    for database in [&legacy, &new] {
+        apply_recommended_indexes(database.pool())
+            .await
+            .expect("create the recommended indexes");
+        assert_eq!(missing_recommended(database.pool()).await, [""; 0]);
+    }
+
+    let (warnings, _recording) = record_warnings();
+    let settings = topology_settings(legacy.url(), Some(new.url()), true);
+    let topology = RunOpsTopology::connect(&settings).await;
+    assert!(topology.is_ok(), "{topology:?}");
+    assert_eq!(warned_tables(warnings.take()), [""; 0]);
 }

@@ -6,6 +6,7 @@ mod lists;
 mod plans;
 mod waitpoints;
 mod walk;
+mod warnings;
 
 pub use batches::{NewBatch, NewBatchError, batch, batch_error, insert_bulk_batches};
 pub use coalescing::{
@@ -13,9 +14,10 @@ pub use coalescing::{
     uncoalesced_store,
 };
 pub use lists::{batches_query, no_batch_filter, no_run_filter, runs_query};
-pub use plans::{explain_generic_and_custom, plan_nodes};
-pub use waitpoints::{NewWaitpoint, connect, new_year, waitpoint};
+pub use plans::{explain_analyzed, explain_generic_and_custom, plan_nodes, scans_of};
+pub use waitpoints::{NewWaitpoint, connect, insert_bulk_tokens, new_year, waitpoint};
 pub use walk::{PageWalk, walk_to_end};
+pub use warnings::record_warnings;
 
 use std::time::Duration;
 

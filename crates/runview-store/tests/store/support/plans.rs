@@ -45,3 +45,42 @@ pub fn plan_nodes(plan: &Value) -> Vec<&Value> {
     }
     nodes
 }
+
+/// The JSON plan of `sql` run with `arguments` (SQL literals, in parameter order) and planned with
+/// them, as PostgreSQL executed it: each node carries its "Actual Rows".
+pub async fn explain_analyzed(pool: &PgPool, sql: &str, arguments: &str) -> Value {
+    let mut conn = pool.acquire().await.expect("a connection");
+    sqlx::raw_sql(&format!("PREPARE analyzed AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .expect("prepare");
+    let explain = format!("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE analyzed ({arguments})");
+    let plan: Value = sqlx::query_scalar(&explain)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("explain analyze");
+    sqlx::raw_sql("DEALLOCATE analyzed")
+        .execute(&mut *conn)
+        .await
+        .expect("deallocate");
+    plan[0]["Plan"].clone()
+}
+
+/// The scans of `table` in a plan, as (node type, index name: empty for none). A bitmap heap
+/// scan names no index: the Bitmap Index Scan below it does, and is listed too, known by the
+/// index's name (upstream indexes are named after their table, runview's after `runview_`).
+pub fn scans_of<'p>(plan: &'p Value, table: &str) -> Vec<(&'p str, &'p str)> {
+    let text = |node: &'p Value, field: &str| node[field].as_str().unwrap_or_default();
+    let prefixes = [format!("{table}_"), format!("runview_{table}_")];
+    plan_nodes(plan)
+        .into_iter()
+        .filter(|node| {
+            node["Relation Name"] == table
+                || (node["Node Type"] == "Bitmap Index Scan"
+                    && prefixes
+                        .iter()
+                        .any(|prefix| text(node, "Index Name").starts_with(prefix.as_str())))
+        })
+        .map(|node| (text(node, "Node Type"), text(node, "Index Name")))
+        .collect()
+}

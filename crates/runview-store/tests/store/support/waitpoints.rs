@@ -103,3 +103,26 @@ pub fn new_year() -> DateTime<Utc> {
         .map(|at| at.and_utc())
         .unwrap_or_default()
 }
+
+/// 20,000 tokens over a month in 40 environments, env_1 holding a tenth of them: a tenth tagged,
+/// most completed, NULL tags and NULL inactive keys as the upstream leaves them.
+pub async fn insert_bulk_tokens(pool: &PgPool) {
+    sqlx::raw_sql(
+        r#"
+        INSERT INTO "Waitpoint" (
+            id, "friendlyId", type, status, "environmentId", "projectId", "idempotencyKey",
+            "userProvidedIdempotencyKey", "outputIsError", tags, "createdAt", "updatedAt"
+        )
+        SELECT 'c' || lpad(to_hex(n), 24, '0'), 'waitpoint_c' || lpad(to_hex(n), 24, '0'),
+               'MANUAL', CASE WHEN n % 5 = 0 THEN 'PENDING' ELSE 'COMPLETED' END::"WaitpointStatus",
+               CASE WHEN n % 10 = 0 THEN 'env_1' ELSE 'env_' || (2 + n % 39) END, 'proj_1', md5(n::text),
+               n % 3 = 0, n % 50 = 0, CASE WHEN n % 10 = 0 THEN ARRAY['user:' || (n % 7)] END,
+               timestamp '2026-01-01' + n * interval '2 minutes', now()
+        FROM generate_series(1, 20000) n;
+        ANALYZE "Waitpoint";
+        "#,
+    )
+    .execute(pool)
+    .await
+    .expect("insert tokens");
+}
