@@ -29,11 +29,42 @@ enum Filters {
 }
 
 fn statement(query: &RunListQuery) -> KeysetStatement<'_> {
-    statement_with(query, Filters::All)
+    statement_with(query, Filters::All, BudgetShares::of(query).walk)
 }
 
-/// Every filter is ANDed; `$` is the filter's value.
-fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_> {
+/// How one call shares its scan budget, so that the call as a whole examines at most the budget
+/// in each store. Without a filter an index serves, the walk has all of it. With one, a value
+/// that matches at most `rare` runs is read through its index: a count of up to `rare + 1`
+/// rows, then a page of at most `rare` rows; the walk that comes first has what is left.
+struct BudgetShares {
+    walk: usize,
+    rare: usize,
+}
+
+impl BudgetShares {
+    fn of(query: &RunListQuery) -> Self {
+        let budget = query.scan_budget;
+        if !statement_with(query, Filters::Indexed, budget).is_filtered() {
+            return Self {
+                walk: budget,
+                rare: 0,
+            };
+        }
+        let rare = (budget / 4).max(1);
+        Self {
+            walk: budget.saturating_sub(2 * (rare + 1)).max(1),
+            rare,
+        }
+    }
+}
+
+/// Every filter is ANDed; `$` is the filter's value. A filtered statement walks at most
+/// `walk_budget` rows.
+fn statement_with(
+    query: &RunListQuery,
+    filters: Filters,
+    walk_budget: usize,
+) -> KeysetStatement<'_> {
     let filter = &query.filter;
     let attributes = &filter.attributes;
     let all = filters == Filters::All;
@@ -43,7 +74,7 @@ fn statement_with(query: &RunListQuery, filters: Filters) -> KeysetStatement<'_>
         &query.environment_id,
         filter.window,
         &query.page,
-        query.scan_budget,
+        walk_budget,
     );
     let statuses: Vec<&str> = filter
         .statuses
@@ -106,10 +137,11 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
 /// filters only, and the count's limit (the budget plus one) last; the page's are numbered as
 /// [`list_runs_sql`]'s without the scan budget.
 pub fn list_runs_indexed_sql(query: &RunListQuery) -> Option<(String, String)> {
-    let indexed = statement_with(query, Filters::Indexed);
+    let shares = BudgetShares::of(query);
+    let indexed = statement_with(query, Filters::Indexed, shares.walk);
     indexed.is_filtered().then(|| {
         (
-            indexed.into_count_sql(query.scan_budget + 1),
+            indexed.into_count_sql(shares.rare + 1),
             statement(query).unbudgeted().into_sql(),
         )
     })
@@ -155,21 +187,22 @@ impl PgRunStore {
 
 impl PgRunStore {
     /// A walk that stopped early may have been looking for a rare value an index serves (a
-    /// tag, a task, a batch): when those filters match at most the budget's worth of runs beyond
-    /// the cursor, the whole page is read through that index instead, so a rare value still
-    /// fills its page in one call. PostgreSQL picks the index for such a value by itself: the
-    /// count proved it is rare here, and both statements read at most the budget.
+    /// tag, a task, a batch): when those filters match at most [`BudgetShares`]' `rare` runs
+    /// beyond the cursor, the whole page is read through that index instead, so a rare value
+    /// still fills its page in one call. PostgreSQL picks the index for such a value by itself:
+    /// the count proved it is rare here, and each statement reads at most its share.
     async fn page_through_an_index(&self, query: &RunListQuery) -> Result<Option<Vec<PgRow>>> {
-        let indexed = statement_with(query, Filters::Indexed);
+        let shares = BudgetShares::of(query);
+        let indexed = statement_with(query, Filters::Indexed, shares.walk);
         if !indexed.is_filtered() {
             return Ok(None);
         }
         let mut lease = self.lease(&COUNT_INDEXED_RUNS).await?;
         let rows = async {
             let matching = indexed
-                .count_up_to(query.scan_budget + 1, lease.connection())
+                .count_up_to(shares.rare + 1, lease.connection())
                 .await?;
-            if matching > query.scan_budget {
+            if matching > shares.rare {
                 return Ok(None);
             }
             let page = statement(query).unbudgeted();
