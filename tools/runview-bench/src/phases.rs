@@ -23,6 +23,8 @@ pub struct Row {
 
 pub struct ScalePoint {
     pub runs: usize,
+    /// Runs of the environment the calls read.
+    pub environment_runs: i64,
     pub seeded_in: Duration,
     pub get_run: Vec<(u32, Measured)>,
     pub list_runs: Vec<(u32, Measured)>,
@@ -349,6 +351,7 @@ async fn scale_points(
         .map(|(dataset, per_series)| {
             let mut point = ScalePoint {
                 runs: dataset.runs,
+                environment_runs: dataset.environment_runs,
                 seeded_in: dataset.seeded_in,
                 get_run: Vec::new(),
                 list_runs: Vec::new(),

@@ -61,7 +61,7 @@ fn header(out: &mut String, args: &Args, r: &Results) {
     let _ = writeln!(
         out,
         "Regenerate with `cargo build --release -p runview -p runview-bench && \
-         target/release/runview-bench --out docs/performance.md` (about 15 minutes; `--quick` \
+         target/release/runview-bench --out docs/performance.md` (about 45 minutes; `--quick` \
          for a short trial). Every number below comes from one run of that command.\n"
     );
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -177,15 +177,15 @@ fn scale(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "GetRun (basic) and ListRuns (first page, no filter) in the environment with the most \
-         runs, on datasets of growing size (split, 40% NEW). Every size is served by its own runview \
+         runs, on datasets of growing size (split, 40% NEW; the environment holds 85% of them). Every size is served by its own runview \
          at once and measured in turn, in {SCALE_ROUNDS} interleaved rounds; each line is the round \
          with the median p50. Latencies in µs.\n"
     );
     let _ = writeln!(
         out,
-        "| runs | seeded in | call | c | req/s | p50 | p90 | p99 | foreign | retries |"
+        "| runs | in the environment | seeded in | call | c | req/s | p50 | p90 | p99 | foreign | retries |"
     );
-    let _ = writeln!(out, "|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|");
     for point in &r.scale {
         let calls = point
             .get_run
@@ -195,8 +195,9 @@ fn scale(out: &mut String, r: &Results) {
         for (call, (c, m)) in calls {
             let _ = writeln!(
                 out,
-                "| {} | {:.0} s | {call} | {c} | {} | {:.2} | {} |",
+                "| {} | {} | {:.0} s | {call} | {c} | {} | {:.2} | {} |",
                 point.runs,
+                point.environment_runs,
                 point.seeded_in.as_secs_f64(),
                 sample_cells(&m.sample),
                 m.usage.foreign_cores,
@@ -275,7 +276,9 @@ fn method(out: &mut String, args: &Args) {
          - **Setup.** `runview-bench` starts a private PostgreSQL (`runview_localdb::LocalPostgres`, \
          tuned with `ALTER SYSTEM`: shared_buffers 512MB, effective_cache_size 4GB, \
          random_page_cost 1.1, jit off) unless `--database-url` names one, creates control-plane, \
-         LEGACY and NEW databases, applies the reference schemas and seeds them with \
+         LEGACY and NEW databases, applies the reference schemas (the upstream's indexes only; \
+         runview's recommended ones exist only during the rounds that measure them) and seeds \
+         them with \
          `runview_seed` (the code behind `runview seed`). It starts the release `runview` binary \
          in split mode on free loopback ports and waits for readiness.\n\
          - **runview's side.** runview-load's runner (the code of the `runview-load` binary) in \
