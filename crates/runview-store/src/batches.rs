@@ -12,7 +12,7 @@ use runview_core::{Error, Result};
 use runview_pg::{Statement, map_error};
 use sqlx::FromRow;
 
-use crate::keyset::{KeysetStatement, ScanStatements, any_of};
+use crate::keyset::{KeysetStatement, any_of};
 use crate::merge::Keyed;
 use crate::store::PgRunStore;
 
@@ -98,8 +98,8 @@ fn statement(query: &BatchListQuery) -> KeysetStatement<'_> {
 }
 
 /// The statement [`PgRunStore::list_batches`] sends for `query`, for plan checks. Its parameters
-/// are numbered as for [`crate::list_runs_sql`]: environment, window, cursor, scan budget, the
-/// filters that are set (statuses, batch id), limit.
+/// are numbered as for [`crate::list_runs_sql`]: environment, window, cursor, the filters that
+/// are set (statuses, batch id), limit.
 pub fn list_batches_sql(query: &BatchListQuery) -> String {
     statement(query).into_sql()
 }
@@ -125,7 +125,11 @@ struct BatchRunCountRow {
     runs: i64,
 }
 
-const LIST_BATCHES: ScanStatements = ScanStatements::of("list_batches", "SELECT BatchTaskRun");
+const LIST_BATCHES: Statement = Statement {
+    name: "list_batches",
+    operation: "SELECT",
+    summary: "SELECT BatchTaskRun",
+};
 
 const HAS_ANY_BATCHES: Statement = Statement {
     name: "has_any_batches",

@@ -14,7 +14,7 @@ use runview_core::ids::EnvironmentId;
 use runview_core::page::{Direction, Keyset, PageRequest, Scan, TimeWindow};
 use runview_pg::Statement;
 use sqlx::postgres::PgRow;
-use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
+use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Row, Type};
 
 use crate::store::PgRunStore;
 
@@ -27,8 +27,8 @@ use crate::store::PgRunStore;
 ///
 /// A filtered statement reads the window through a walk of at most `scan_budget` rows in index
 /// order and filters what the walk read, so a page costs at most the budget however rare the
-/// values asked for. When such a page comes back short, [`KeysetStatement::walk_edge`] tells
-/// whether the walk ended for want of budget, and where.
+/// values asked for. The walk's last row comes back too when the walk spent its whole budget (the
+/// edge, marked `walk_edge`): a short page then resumes after it, with no second statement.
 pub(crate) struct KeysetStatement<'a> {
     columns: &'a str,
     walk: Walk<'a>,
@@ -134,13 +134,14 @@ impl<'a> KeysetStatement<'a> {
         }));
     }
 
-    /// Whether a condition narrows the walk: the statement then walks at most the budget.
+    /// Whether a condition narrows the walk.
     pub(crate) fn is_filtered(&self) -> bool {
         !self.conditions.is_empty()
     }
 
-    pub(crate) fn walk(&self) -> Walk<'a> {
-        self.walk
+    /// Whether the statement walks at most the budget, and so may stop before the page is full.
+    fn walks_a_budget(&self) -> bool {
+        self.is_filtered() && self.budgeted
     }
 
     /// The page's rows in scan order, not yet decoded.
@@ -174,24 +175,37 @@ impl<'a> KeysetStatement<'a> {
             budgeted,
         } = self;
         let mut builder = QueryBuilder::new("SELECT");
-        builder.push(columns).push("\nFROM ");
+        builder.push(columns);
         if conditions.is_empty() || !budgeted {
-            builder.push(walk.table).push(" t");
+            builder.push("\nFROM ").push(walk.table).push(" t");
             walk.push_range(&mut builder);
             for condition in conditions {
                 condition(&mut builder);
             }
         } else {
-            builder.push("(\n    SELECT * FROM ").push(walk.table);
-            walk.push_range(&mut builder);
+            // The walk numbers its rows in its own order (which costs no sort) and the filters
+            // mark those that pass; the statement keeps those and the walk's last row. The
+            // budget is written out, not bound: it is the server's setting, and the parameters
+            // keep the order of an unbudgeted statement.
+            let budget = walk.budget();
+            builder.push(format_args!(
+                ", h.walk_hit, t.walked = {budget} AS walk_edge\nFROM (\n  SELECT t.*, row_number() OVER ("
+            ));
             walk.push_order(&mut builder);
             builder
-                .push("\n    LIMIT ")
-                .push_bind(limit(walk.scan_budget.max(walk.page.limit)))
-                .push("\n) t\nWHERE true");
+                .push(") AS walked\n  FROM (\n    SELECT * FROM ")
+                .push(walk.table);
+            walk.push_range(&mut builder);
+            walk.push_order(&mut builder);
+            builder.push(format_args!(
+                "\n    LIMIT {budget}\n  ) t\n) t\nCROSS JOIN LATERAL (SELECT true"
+            ));
             for condition in conditions {
                 condition(&mut builder);
             }
+            builder.push(format_args!(
+                " AS walk_hit) h\nWHERE h.walk_hit OR t.walked = {budget}"
+            ));
         }
         walk.push_order(&mut builder);
         builder.push("\nLIMIT ").push_bind(limit(walk.page.limit));
@@ -244,82 +258,60 @@ impl Walk<'_> {
         ));
     }
 
-    /// Where a walk that spent its whole budget stopped: the last row it read, if it read the
-    /// budget's worth. Read only after a filtered page came back short, from the index alone.
-    pub(crate) async fn edge(
-        self,
-        connection: &mut PgConnection,
-    ) -> Result<Option<Keyset>, sqlx::Error> {
-        let mut builder = QueryBuilder::new("SELECT \"createdAt\", id FROM ");
-        builder.push(self.table);
-        self.push_range(&mut builder);
-        self.push_order(&mut builder);
-        let budget = self.scan_budget.max(self.page.limit);
-        builder
-            .push("\nOFFSET ")
-            .push_bind(limit(budget - 1))
-            .push(" LIMIT 1");
-        let edge: Option<(NaiveDateTime, String)> = builder
-            .build_query_as()
-            .persistent(false)
-            .fetch_optional(connection)
-            .await?;
-        Ok(edge.map(|(created_at, id)| Keyset {
-            created_at: created_at.and_utc(),
-            id,
-        }))
-    }
-}
-
-/// A keyset read's statements as metrics and traces know them: the page, and the walk's edge,
-/// read when a filtered page comes back short.
-pub(crate) struct ScanStatements {
-    pub(crate) page: Statement,
-    pub(crate) edge: Statement,
-}
-
-impl ScanStatements {
-    /// `name` reading its page from the table of `summary` (`SELECT TaskRun`).
-    pub(crate) const fn of(name: &'static str, summary: &'static str) -> Self {
-        Self {
-            page: Statement {
-                name,
-                operation: "SELECT",
-                summary,
-            },
-            edge: Statement {
-                name: "walk_edge",
-                operation: "SELECT",
-                summary,
-            },
-        }
+    /// The most rows a filtered walk reads: the budget, or a page when the budget is smaller.
+    fn budget(&self) -> usize {
+        self.scan_budget.max(self.page.limit)
     }
 }
 
 impl PgRunStore {
-    /// Runs a list statement; when a filtered page comes back short, also asks where its walk
-    /// stopped, on the same connection.
+    /// Runs a list statement. A budgeted walk that spent its whole budget returned its last row
+    /// too: when the page is short, that is where the next page resumes.
     pub(crate) async fn scan_keyset(
         &self,
-        statements: &ScanStatements,
+        name: &Statement,
         statement: KeysetStatement<'_>,
         page: &PageRequest,
     ) -> Result<Scan<PgRow>> {
-        let filtered = statement.is_filtered();
-        let walk = statement.walk();
-        let mut lease = self.lease(&statements.page).await?;
+        let budgeted = statement.walks_a_budget();
+        let mut lease = self.lease(name).await?;
         let scan = async {
             let rows = statement.fetch_rows(lease.connection()).await?;
-            let stopped_at = if filtered && rows.len() < page.limit {
-                walk.edge(lease.next(&statements.edge)).await?
+            if budgeted {
+                split_walk_edge(rows, page.limit)
             } else {
-                None
-            };
-            Ok(Scan { rows, stopped_at })
+                Ok(Scan {
+                    rows,
+                    stopped_at: None,
+                })
+            }
         }
         .await;
         lease.finish(scan)
     }
+}
+
+/// The rows that passed the filters, and the walk's edge when the page is short of `limit`.
+fn split_walk_edge(rows: Vec<PgRow>, limit: usize) -> Result<Scan<PgRow>, sqlx::Error> {
+    let mut edge = None;
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.try_get::<bool, _>("walk_edge")? {
+            let created_at: NaiveDateTime = row.try_get("created_at")?;
+            edge = Some(Keyset {
+                created_at: created_at.and_utc(),
+                id: row.try_get("id")?,
+            });
+        }
+        if row.try_get::<bool, _>("walk_hit")? {
+            kept.push(row);
+        }
+    }
+    let stopped_at = edge.filter(|_| kept.len() < limit);
+    Ok(Scan {
+        rows: kept,
+        stopped_at,
+    })
 }
 
 fn limit(rows: usize) -> i64 {

@@ -10,7 +10,7 @@ use runview_pg::{Statement, map_error};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
-use crate::keyset::{KeysetStatement, ScanStatements, any_of};
+use crate::keyset::{KeysetStatement, any_of};
 use crate::merge::Keyed;
 use crate::run_row::{RunRow, run_columns};
 use crate::store::PgRunStore;
@@ -123,8 +123,7 @@ fn statement_with(
 
 /// The statement [`PgRunStore::list_runs`] sends for `query`, for plan checks. Its parameters are
 /// numbered in this order: environment, window start (when set), window end, cursor createdAt and
-/// id (when set), the scan budget (when a filter is set), each filter that is set in the order
-/// `statement` above ANDs them, limit.
+/// id (when set), each filter that is set in the order `statement` above ANDs them, limit.
 pub fn list_runs_sql(query: &RunListQuery) -> String {
     statement(query).into_sql()
 }
@@ -133,9 +132,9 @@ pub fn list_runs_sql(query: &RunListQuery) -> String {
 /// page, for plan checks: the count of the runs beyond the cursor that the filters an index
 /// serves match, then the page read without the walk's limit. `None` when no such filter is set.
 ///
-/// The count's parameters are numbered as [`list_runs_sql`]'s without the scan budget, those
-/// filters only, and the count's limit (the budget plus one) last; the page's are numbered as
-/// [`list_runs_sql`]'s without the scan budget.
+/// The count's parameters are numbered as [`list_runs_sql`]'s, those filters only, and the
+/// count's limit (a quarter of the budget plus one, see `BudgetShares`) last; the page's are
+/// numbered as [`list_runs_sql`]'s.
 pub fn list_runs_indexed_sql(query: &RunListQuery) -> Option<(String, String)> {
     let shares = BudgetShares::of(query);
     let indexed = statement_with(query, Filters::Indexed, shares.walk);
@@ -147,7 +146,11 @@ pub fn list_runs_indexed_sql(query: &RunListQuery) -> Option<(String, String)> {
     })
 }
 
-const LIST_RUNS: ScanStatements = ScanStatements::of("list_runs", "SELECT TaskRun");
+const LIST_RUNS: Statement = Statement {
+    name: "list_runs",
+    operation: "SELECT",
+    summary: "SELECT TaskRun",
+};
 
 /// [`PgRunStore::page_through_an_index`]: how many runs the indexed filters match, then the page.
 const COUNT_INDEXED_RUNS: Statement = Statement {

@@ -116,8 +116,7 @@ pub fn list_runs(
         // The server's default, which the benchmark does not change.
         scan_budget: DEFAULT_SCAN_BUDGET,
     };
-    // In list_runs_sql's documented order: environment, window, scan budget and filters (when
-    // filtered), limit.
+    // In list_runs_sql's documented order: environment, window, filters (when filtered), limit.
     let timestamp = |at: DateTime<Utc>| at.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let mut values = vec![
         environment_id.to_owned(),
@@ -125,7 +124,6 @@ pub fn list_runs(
         timestamp(now),
     ];
     if !stored.is_empty() {
-        values.push(DEFAULT_SCAN_BUDGET.to_string());
         let names: Vec<&str> = stored.iter().map(|s| s.as_str()).collect();
         values.push(format!("{{{}}}", names.join(",")));
     }
