@@ -30,6 +30,24 @@ pub struct Keyset {
     pub id: String,
 }
 
+impl Keyset {
+    /// A position past every record a page walking in `direction` can reach: older than any
+    /// record for [`Direction::Forward`], newer than any for [`Direction::Backward`]. A cursor
+    /// there reads from the far end back toward the other.
+    fn far_end(direction: Direction) -> Self {
+        let (created_at, id) = match direction {
+            // No stored id sorts below the empty string.
+            Direction::Forward => ("0001-01-01T00:00:00Z", ""),
+            // Stored ids are ASCII letters, digits and `_`, all below `~`.
+            Direction::Backward => ("9999-12-31T23:59:59.999Z", "~"),
+        };
+        Self {
+            created_at: created_at.parse().expect("a valid timestamp"),
+            id: id.to_owned(),
+        }
+    }
+}
+
 /// Which way a page reads from its cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -116,6 +134,12 @@ pub fn assemble<T>(
         mut rows,
         stopped_at,
     } = scan;
+    // An empty page links back from where its scan stopped, or from the far end it reached,
+    // never from its cursor: the page before showed the cursor's row, and a link from it would
+    // leave that row out. Everything between there and the cursor failed the filters.
+    let empty_page_links_back_from = stopped_at
+        .clone()
+        .unwrap_or_else(|| Keyset::far_end(request.direction()));
     let more_in_direction = rows.len() > page_size;
     rows.truncate(page_size);
     let continue_from = if more_in_direction {
@@ -132,13 +156,13 @@ pub fn assemble<T>(
         Some(cursor) if cursor.direction == Direction::Forward => Page {
             next: continue_from,
             // Everything newer than the cursor is where this page came from.
-            previous: Some(rows.first().map_or_else(|| cursor.keyset.clone(), &key)),
+            previous: Some(rows.first().map_or(empty_page_links_back_from, &key)),
             items: rows,
         },
-        Some(cursor) => {
+        Some(_) => {
             rows.reverse();
             Page {
-                next: Some(rows.last().map_or_else(|| cursor.keyset.clone(), &key)),
+                next: Some(rows.last().map_or(empty_page_links_back_from, &key)),
                 previous: continue_from,
                 items: rows,
             }
@@ -325,7 +349,51 @@ mod tests {
         let page = assemble(scan, &request, 3, Clone::clone);
         assert!(page.items.is_empty());
         assert_eq!(page.previous, Some(key(6)));
-        assert_eq!(page.next, Some(key(2)));
+        // Back toward older records from where it stopped: the cursor's row (shown on the page
+        // this one came from) is beyond that position, not excluded by it.
+        assert_eq!(page.next, Some(key(6)));
+    }
+
+    #[test]
+    fn an_empty_page_links_back_to_a_page_that_still_shows_its_cursors_row() {
+        // The page before ended on key(5) (its walk's last row, shown); this one found nothing.
+        for direction in [Direction::Forward, Direction::Backward] {
+            let cursor = Cursor {
+                keyset: key(5),
+                direction,
+            };
+            let request = PageRequest::for_page(Some(cursor), 3);
+            let back = |page: Page<Keyset>| match direction {
+                Direction::Forward => page.previous,
+                Direction::Backward => page.next,
+            };
+            // Everything between key(5) and where the walk stopped failed the filters.
+            let edge = key(if direction == Direction::Forward {
+                2
+            } else {
+                8
+            });
+            let stopped = Scan::<Keyset> {
+                rows: Vec::new(),
+                stopped_at: Some(edge.clone()),
+            };
+            let link = back(assemble(stopped, &request, 3, Clone::clone));
+            assert_eq!(
+                link,
+                Some(edge),
+                "{direction:?}: a link from key(5) leaves it out"
+            );
+            // With nothing beyond, the link starts past every record, so key(5) is reached.
+            let ended = Scan::<Keyset> {
+                rows: Vec::new(),
+                stopped_at: None,
+            };
+            let link = back(assemble(ended, &request, 3, Clone::clone)).expect("a link back");
+            match direction {
+                Direction::Forward => assert!(link < key(5), "{link:?}"),
+                Direction::Backward => assert!(link > key(5), "{link:?}"),
+            }
+        }
     }
 
     #[test]
