@@ -21,6 +21,7 @@ mod reservoir;
 mod run;
 mod schema;
 mod showcase;
+mod skew;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;

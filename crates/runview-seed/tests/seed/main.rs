@@ -1,5 +1,6 @@
 //! Seeding into real PostgreSQL databases holding the reference schemas.
 
+mod skew;
 mod support;
 
 use runview_localdb::testing::TestDatabase;
