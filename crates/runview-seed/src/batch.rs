@@ -10,7 +10,7 @@ use crate::batch_errors::FailedItems;
 use crate::copy::RunOpsTable;
 use crate::run::Lineage;
 use crate::stream::{Shape, StoreGenerator};
-use crate::values::{TASKS, cuid, hex, pick};
+use crate::values::{cuid, hex, pick};
 use crate::waitpoints::{WaitpointRow, write_connection, write_waitpoint};
 
 /// The status of the `index`-th run of a batch in `status`. The first run always shows
@@ -139,7 +139,7 @@ impl StoreGenerator<'_> {
                 0
             };
         let batch_id = self.mint(shape, batch_at);
-        let task = pick(&mut self.rng, &TASKS);
+        let task = self.random_task();
         let (mut last_created, mut last_completed) = (batch_at, batch_at);
         let mut run_ids = Vec::with_capacity(size);
         for index in 0..size {

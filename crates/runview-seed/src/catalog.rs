@@ -118,6 +118,32 @@ const ORGANIZATIONS: [(&str, &str); 5] = [
     ("hooli", "Hooli"),
 ];
 
+/// Relative shares of the runs each environment receives. Like a real deployment, one busy
+/// production environment holds most runs (the first organization's; the benchmark's largest)
+/// and the others share the rest.
+mod run_weight {
+    pub const PRODUCTION: f64 = 85.0;
+    pub const STAGING: f64 = 4.0;
+    pub const DEVELOPMENT: f64 = 3.0;
+    pub const ORPHANED_DEVELOPMENT: f64 = 1.5;
+    pub const BRANCH: f64 = 1.5;
+    /// Runs execute on branches, never on the preview environment itself.
+    pub const PREVIEW: f64 = 0.0;
+    pub const FIRST_ORGANIZATION: f64 =
+        PRODUCTION + STAGING + DEVELOPMENT + ORPHANED_DEVELOPMENT + BRANCH + PREVIEW;
+    pub const EXTRA_PRODUCTION: f64 = 2.0;
+    pub const EXTRA_DEVELOPMENT: f64 = 0.5;
+    pub const EXTRA_ORGANIZATION: f64 = EXTRA_PRODUCTION + EXTRA_DEVELOPMENT;
+}
+
+/// The expected share of the regular runs (all but the showcase rows) that land in the first
+/// organization's production environment, the largest, with `extra_organizations`.
+pub(crate) fn production_share(extra_organizations: usize) -> f64 {
+    run_weight::PRODUCTION
+        / (run_weight::FIRST_ORGANIZATION
+            + extra_organizations as f64 * run_weight::EXTRA_ORGANIZATION)
+}
+
 const SDK_VERSIONS: [&str; 3] = ["3.3.17", "4.0.4", "4.1.0"];
 
 const AUTHENTICATION_METHODS: [&str; 3] = ["GITHUB", "MAGIC_LINK", "GOOGLE"];
@@ -185,14 +211,31 @@ impl Builder {
         self.member(0, Some("Bob Smith"), Some(""));
         self.member(0, None, None);
         let departed_owner = cuid(&mut self.rng, self.founded_at);
-        let production = self.environment(project, "prod", "PRODUCTION", 60.0, None);
-        let staging = self.environment(project, "staging", "STAGING", 8.0, None);
-        let development = self.environment(project, "dev", "DEVELOPMENT", 6.0, Some(owner));
-        let orphaned_development =
-            self.environment(project, "dev", "DEVELOPMENT", 3.0, Some(departed_owner));
-        // Runs execute on branches, never on the preview environment itself.
-        let preview = self.environment(project, "preview", "PREVIEW", 0.0, None);
-        let branch = self.environment(project, "feature-checkout", "PREVIEW", 4.0, None);
+        let production =
+            self.environment(project, "prod", "PRODUCTION", run_weight::PRODUCTION, None);
+        let staging = self.environment(project, "staging", "STAGING", run_weight::STAGING, None);
+        let development = self.environment(
+            project,
+            "dev",
+            "DEVELOPMENT",
+            run_weight::DEVELOPMENT,
+            Some(owner),
+        );
+        let orphaned_development = self.environment(
+            project,
+            "dev",
+            "DEVELOPMENT",
+            run_weight::ORPHANED_DEVELOPMENT,
+            Some(departed_owner),
+        );
+        let preview = self.environment(project, "preview", "PREVIEW", run_weight::PREVIEW, None);
+        let branch = self.environment(
+            project,
+            "feature-checkout",
+            "PREVIEW",
+            run_weight::BRANCH,
+            None,
+        );
         self.environments[branch].parent = Some(preview);
         self.environments[branch].branch_name = Some("feature/checkout");
         Roles {
@@ -210,8 +253,10 @@ impl Builder {
         // No display name (NULL), or an empty one, as the upstream may store either.
         let display_name = index.is_multiple_of(2).then_some("");
         let owner = self.member(index, Some(&format!("{title} Admin")), display_name);
-        self.environment(project, "prod", "PRODUCTION", 7.0, None);
-        self.environment(project, "dev", "DEVELOPMENT", 1.5, Some(owner));
+        let production = run_weight::EXTRA_PRODUCTION;
+        self.environment(project, "prod", "PRODUCTION", production, None);
+        let development = run_weight::EXTRA_DEVELOPMENT;
+        self.environment(project, "dev", "DEVELOPMENT", development, Some(owner));
     }
 
     /// An organization and its project; returns the project.
@@ -377,5 +422,46 @@ impl Builder {
             project.schedules = start..schedules.len();
         }
         schedules
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    #[test]
+    fn the_first_production_environment_holds_the_documented_share_of_the_runs() {
+        let plan = SeedPlan::demo(Utc::now());
+        let catalog = Catalog::generate(&plan);
+        let weights: Vec<f64> = catalog.environments.iter().map(|e| e.run_weight).collect();
+        let total: f64 = weights.iter().sum();
+        let production = weights[catalog.roles.production];
+        assert!(weights.iter().all(|&weight| weight <= production));
+        assert!((production / total - plan.largest_environment_share()).abs() < 1e-12);
+        assert!((plan.largest_environment_share() - 0.85).abs() < 1e-12);
+        // A few environments hold most runs: the largest three nearly all of them.
+        let mut sorted = weights.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        assert!(sorted[..3].iter().sum::<f64>() / total > 0.9);
+        // Every environment but the preview parent has runs, for the tests that list them.
+        let idle = weights.iter().filter(|&&weight| weight == 0.0).count();
+        assert_eq!(idle, 1);
+    }
+
+    #[test]
+    fn more_organizations_shrink_the_largest_share() {
+        for extra_organizations in [0, 5] {
+            let plan = SeedPlan {
+                extra_organizations,
+                ..SeedPlan::demo(Utc::now())
+            };
+            let catalog = Catalog::generate(&plan);
+            let total: f64 = catalog.environments.iter().map(|e| e.run_weight).sum();
+            let production = catalog.environments[catalog.roles.production].run_weight;
+            assert!((production / total - plan.largest_environment_share()).abs() < 1e-12);
+        }
+        assert!((production_share(0) - 85.0 / 95.0).abs() < 1e-12);
     }
 }

@@ -7,6 +7,8 @@
 //! the full schema, LEGACY the full schema, NEW the run-ops schema (or the full one, when it is the
 //! LEGACY database). Values are as the upstream leaves them: most runs and tokens are untagged
 //! (NULL tags), the oldest LEGACY runs have no organization, engine V1 runs have attempt rows.
+//! Volumes are skewed as in production: one environment holds most runs
+//! ([`SeedPlan::largest_environment_share`]), and tasks, queues and tags follow Zipf's law.
 
 mod attempts;
 mod batch;
@@ -21,6 +23,7 @@ mod reservoir;
 mod run;
 mod schema;
 mod showcase;
+mod skew;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -72,6 +72,14 @@ impl SeedPlan {
         }
     }
 
+    /// The expected share of `runs` in the largest environment, the first organization's
+    /// production: `85 / (95 + 2.5 × extra_organizations)`, so 0.85 with the demo plan's two
+    /// extra organizations. The environment also holds every showcase row (a few hundred runs),
+    /// so seeding `n / share` runs gives it at least `n`.
+    pub fn largest_environment_share(&self) -> f64 {
+        crate::catalog::production_share(self.extra_organizations)
+    }
+
     /// Runs planned for the NEW store.
     pub fn runs_new(&self) -> usize {
         (self.runs as f64 * self.new_share).round() as usize

@@ -8,9 +8,8 @@ use serde_json::{Value, json};
 use crate::attempts::{RunAttempts, write_attempts};
 use crate::catalog::Catalog;
 use crate::copy::{ChunkSender, RunOpsTable};
-use crate::values::{
-    ERRORS, IDEMPOTENCY_SCOPES, MACHINES, SHARED_QUEUES, TAGS, WORKER_QUEUES, hex, pick, some_tags,
-};
+use crate::skew::RunPicks;
+use crate::values::{ERRORS, IDEMPOTENCY_SCOPES, MACHINES, hex, pick};
 
 /// Where a child run sits in its tree.
 pub(crate) struct Lineage {
@@ -58,11 +57,12 @@ pub(crate) struct RunContext {
     /// Bulk actions of the production environment (some of its runs were part of them).
     pub bulk_action_ids: Vec<String>,
     pub production: usize,
+    pub picks: RunPicks,
 }
 
 /// Cents per millisecond of each machine in [`MACHINES`].
 const MACHINE_CENTS_PER_MS: [f64; 5] =
-    [0.000_008_5, 0.000_016_9, 0.000_033_8, 0.000_067_5, 0.000_27];
+    [0.000_016_9, 0.000_008_5, 0.000_033_8, 0.000_067_5, 0.000_27];
 const BASE_COST_CENTS: f64 = 0.0025;
 const TTLS: [(&str, i64); 3] = [("30s", 30_000), ("10m", 600_000), ("1h", 3_600_000)];
 
@@ -140,7 +140,7 @@ pub(crate) fn write_run(
         .locked_at
         .map(|at| catalog.worker_at(spec.environment, at));
     let machine = (time.locked_at.is_some() || rng.random_bool(0.5))
-        .then(|| rng.random_range(0..MACHINES.len()));
+        .then(|| context.picks.machines.rank(rng));
     let attempt = time.started_at.map(|_| match status {
         S::RetryingAfterFailure => rng.random_range(2..=3),
         _ if rng.random_bool(0.1) => 2,
@@ -211,18 +211,14 @@ pub(crate) fn write_run(
             let key = format!("order-{}", rng.random_range(10_000..99_999));
             json!({ "key": key, "scope": pick(rng, &IDEMPOTENCY_SCOPES) })
         });
-    let queue = if rng.random_bool(0.9) {
-        format!("task/{}", spec.task)
-    } else {
-        pick(rng, &SHARED_QUEUES).to_owned()
-    };
-    let region = pick(rng, &WORKER_QUEUES);
+    let queue = context.picks.queue(rng, spec.task);
+    let region = context.picks.regions.pick(rng);
     let worker_queue = if rng.random_bool(0.2) {
         format!("{region}:canary")
     } else {
         region.to_owned()
     };
-    let tags = some_tags(rng, &TAGS, 3);
+    let tags = context.picks.tags.pick(rng);
     let denormalized = spec.created_at >= context.denormalized_since;
     let task_kind = if spec.schedule.is_some() {
         "SCHEDULED"

@@ -14,7 +14,8 @@ use crate::plan::SeedPlan;
 use crate::reservoir::{Reservoir, SampledRun};
 use crate::run::{Lineage, RunContext, RunOutcome, RunSpec, write_run};
 use crate::showcase::{StoreHighlights, showcase_runs};
-use crate::values::{RandomStream, TASKS, cuid, hex, pick, unix_ms_u64};
+use crate::skew::RunPicks;
+use crate::values::{RandomStream, cuid, hex, pick, unix_ms_u64};
 use crate::waitpoints::{WaitpointRow, write_connection, write_waitpoint};
 
 /// A run-ops store.
@@ -100,6 +101,7 @@ impl<'a> StoreGenerator<'a> {
                 denormalized_since,
                 bulk_action_ids,
                 production: catalog.roles.production,
+                picks: RunPicks::new(),
             },
             sink,
             environments: WeightedIndex::new(weights)
@@ -256,7 +258,7 @@ impl<'a> StoreGenerator<'a> {
         RunSpec {
             id: self.mint(self.store.native_shape(), at),
             environment,
-            task: pick(&mut self.rng, &TASKS),
+            task: self.random_task(),
             status,
             created_at: at,
             engine_v2,
@@ -265,6 +267,11 @@ impl<'a> StoreGenerator<'a> {
             lineage,
             showcase: false,
         }
+    }
+
+    /// A task, the popular ones far more often than the rest.
+    pub fn random_task(&mut self) -> &'static str {
+        self.context.picks.tasks.pick(&mut self.rng)
     }
 
     pub fn emit(&mut self, spec: &RunSpec) -> RunOutcome {

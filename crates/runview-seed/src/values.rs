@@ -3,8 +3,8 @@
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use runview_core::ids::mint_cuid_body;
 
-/// Tasks triggered by code (the first one is the showcase task).
-pub(crate) const TASKS: [&str; 8] = [
+/// Tasks triggered by code, most often triggered first (the first one is the showcase task).
+pub(crate) const TASKS: [&str; 40] = [
     "process-order",
     "send-welcome-email",
     "generate-invoice",
@@ -13,6 +13,38 @@ pub(crate) const TASKS: [&str; 8] = [
     "summarize-document",
     "transcode-video",
     "import-csv",
+    "charge-subscription",
+    "deliver-webhook",
+    "send-password-reset",
+    "refresh-search-index",
+    "generate-thumbnail",
+    "notify-slack",
+    "sync-inventory",
+    "classify-ticket",
+    "enrich-lead",
+    "export-report",
+    "translate-content",
+    "score-fraud-risk",
+    "send-sms",
+    "render-pdf",
+    "embed-documents",
+    "scrape-website",
+    "reconcile-payments",
+    "compute-usage",
+    "send-push-notification",
+    "moderate-comment",
+    "geocode-address",
+    "extract-invoice-data",
+    "update-analytics",
+    "provision-workspace",
+    "transcribe-audio",
+    "sync-calendar",
+    "publish-post",
+    "warm-cache",
+    "archive-old-records",
+    "rotate-api-keys",
+    "backfill-customer-ids",
+    "purge-deleted-accounts",
 ];
 
 /// Tasks started by schedules, with the cron expression and its description.
@@ -25,24 +57,54 @@ pub(crate) const SCHEDULED_TASKS: [(&str, &str, &str); 4] = [
 
 pub(crate) const TIMEZONES: [&str; 3] = ["UTC", "Europe/London", "America/New_York"];
 
-pub(crate) const TAGS: [&str; 8] = [
-    "user:1042",
-    "user:2203",
-    "org:acme",
+/// Tags of a pool, most common first; tagged runs may also name a user (`user:<id>`).
+pub(crate) const TAGS: [&str; 24] = [
     "priority:high",
-    "priority:low",
     "source:webhook",
-    "campaign:spring",
+    "org:acme",
+    "priority:low",
+    "source:api",
     "region:eu",
+    "plan:pro",
+    "campaign:spring",
+    "plan:free",
+    "source:dashboard",
+    "region:us",
+    "env:canary",
+    "tenant:globex",
+    "feature:checkout",
+    "plan:enterprise",
+    "batch:nightly",
+    "region:apac",
+    "campaign:black-friday",
+    "experiment:new-pricing",
+    "retry:manual",
+    "source:cron",
+    "tenant:initech",
+    "priority:urgent",
+    "feature:search",
 ];
 
-pub(crate) const MACHINES: [&str; 5] = ["micro", "small-1x", "small-2x", "medium-1x", "large-1x"];
+/// Machine presets, most used first.
+pub(crate) const MACHINES: [&str; 5] = ["small-1x", "micro", "small-2x", "medium-1x", "large-1x"];
 
-/// Worker queues; the region shown for a run without its own region is the part before `:`.
+/// Worker queues, busiest first; the region shown for a run without its own region is the part before `:`.
 pub(crate) const WORKER_QUEUES: [&str; 3] = ["us-east-1", "eu-central-1", "ap-southeast-1"];
 
-/// Shared queues some tasks are put on instead of their own `task/<slug>` queue.
-pub(crate) const SHARED_QUEUES: [&str; 2] = ["emails", "media-pipeline"];
+/// Shared queues some runs are put on instead of their task's own `task/<slug>` queue, busiest
+/// first.
+pub(crate) const SHARED_QUEUES: [&str; 10] = [
+    "emails",
+    "media-pipeline",
+    "webhooks",
+    "billing",
+    "ai-inference",
+    "notifications",
+    "exports",
+    "imports",
+    "reports",
+    "low-priority",
+];
 
 /// Error names and messages of failed runs.
 pub(crate) const ERRORS: [(&str, &str); 4] = [
@@ -57,11 +119,21 @@ pub(crate) const ERRORS: [(&str, &str); 4] = [
 
 pub(crate) const IDEMPOTENCY_SCOPES: [&str; 3] = ["run", "attempt", "global"];
 
-/// Share of runs and tokens that have tags: most are created without any.
-pub(crate) const TAGGED_SHARE: f64 = 0.35;
-
-pub(crate) const TOKEN_TAGS: [&str; 4] =
-    ["approval", "manual-review", "webhook:stripe", "user:1042"];
+/// Tags of tokens, most common first; tagged tokens may also name a user (`user:<id>`).
+pub(crate) const TOKEN_TAGS: [&str; 12] = [
+    "approval",
+    "manual-review",
+    "webhook:stripe",
+    "refund",
+    "webhook:github",
+    "kyc",
+    "escalation",
+    "llm:review",
+    "fraud-check",
+    "sla:24h",
+    "contract:signature",
+    "export",
+];
 
 /// The independent random streams of a seeded dataset. Each phase draws from its own, so that
 /// phases can run in parallel and still produce the same rows for the same seed.
@@ -112,21 +184,4 @@ pub(crate) fn cuid(rng: &mut StdRng, unix_ms: i64) -> String {
 
 pub(crate) fn unix_ms_u64(unix_ms: i64) -> u64 {
     u64::try_from(unix_ms).expect("seeded timestamps are after 1970")
-}
-
-/// The tags of a run or token: none for most of them (stored as NULL, as the upstream does), else
-/// one to `max` distinct tags in the order they were given (readers sort them for display).
-pub(crate) fn some_tags(rng: &mut StdRng, pool: &[&'static str], max: usize) -> Vec<&'static str> {
-    if !rng.random_bool(TAGGED_SHARE) {
-        return Vec::new();
-    }
-    let count = rng.random_range(1..=max);
-    let mut tags: Vec<&'static str> = Vec::with_capacity(count);
-    while tags.len() < count {
-        let tag = pick(rng, pool);
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    tags
 }

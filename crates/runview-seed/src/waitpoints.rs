@@ -2,6 +2,8 @@
 //! track; MANUAL waitpoints (tokens) are generated after all runs, because a token in one store may
 //! have blocked runs of the other (its connection rows live with the runs).
 
+use std::borrow::Cow;
+
 use rand::distr::weighted::WeightedIndex;
 use rand::seq::index;
 use rand::{Rng, rngs::StdRng};
@@ -12,8 +14,9 @@ use crate::layout::StoreSchema;
 use crate::plan::SeedPlan;
 use crate::reservoir::{Reservoir, SampledRun};
 use crate::run::Packet;
+use crate::skew::TagPicker;
 use crate::stream::Store;
-use crate::values::{RandomStream, TOKEN_TAGS, cuid, hex, some_tags};
+use crate::values::{RandomStream, cuid, hex};
 
 /// One "Waitpoint" row; it is COMPLETED exactly when it has a completion time.
 pub(crate) struct WaitpointRow<'a> {
@@ -34,7 +37,7 @@ pub(crate) struct WaitpointRow<'a> {
     pub completed_at: Option<i64>,
     pub output: Option<&'a Packet>,
     /// Stored as NULL when empty, as the upstream does.
-    pub tags: &'a [&'static str],
+    pub tags: &'a [Cow<'static, str>],
     pub created_at: i64,
 }
 
@@ -99,6 +102,7 @@ pub(crate) fn generate_tokens(
     let environments = WeightedIndex::new(catalog.environments.iter().map(|e| e.run_weight))
         .expect("the catalog has weighted environments");
     let now = plan.now.timestamp_millis();
+    let tags = TagPicker::tokens();
     let mut first_ids = Vec::new();
     for (store_index, store) in [Store::Legacy, Store::New].into_iter().enumerate() {
         let runs = match store {
@@ -137,7 +141,8 @@ pub(crate) fn generate_tokens(
                 Some(latest) => (latest + rng.random_range(1_000..60_000)).min(now),
                 None => now - rng.random_range(60_000..plan.history.num_milliseconds() / 2),
             };
-            let token = token(&mut rng, created_at, now, showcase, (store_index, index));
+            let serial = (store_index, index);
+            let token = token(&mut rng, &tags, created_at, now, showcase, serial);
             write_waitpoint(&mut sinks[store_index], &token.row(catalog, environment));
             for run in blocked {
                 let connection_id = cuid(&mut rng, created_at);
@@ -170,7 +175,7 @@ struct Token {
     timeout: Option<i64>,
     completed_at: Option<i64>,
     output: Option<Packet>,
-    tags: Vec<&'static str>,
+    tags: Vec<Cow<'static, str>>,
     created_at: i64,
 }
 
@@ -201,6 +206,7 @@ impl Token {
 /// `serial` (store, index) makes user-provided keys unique even when both stores share a table.
 fn token(
     rng: &mut StdRng,
+    tags: &TagPicker,
     created_at: i64,
     now: i64,
     showcase: bool,
@@ -246,7 +252,7 @@ fn token(
             data_type: "application/json",
             is_error,
         }),
-        tags: some_tags(rng, &TOKEN_TAGS, 2),
+        tags: tags.pick(rng),
         created_at,
     }
 }
