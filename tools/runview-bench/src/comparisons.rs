@@ -18,6 +18,32 @@ use crate::server::Server;
 /// The order of the sides over the rounds: each side goes first as often as last.
 const ROUNDS: [bool; 6] = [true, false, false, true, true, false];
 
+/// How every side is measured: a run of `round` per call and concurrency, repeated when other
+/// processes used more than `threshold` cores.
+pub struct Rounds {
+    pub round: Duration,
+    pub threshold: f64,
+}
+
+impl Rounds {
+    async fn measure(
+        &self,
+        server: &Server,
+        scenario: &Scenario,
+        concurrency: u32,
+        side: &str,
+    ) -> anyhow::Result<Measured> {
+        eprintln!("{side}: {} at c={concurrency}", scenario.name);
+        let guard = Guard {
+            server_pid: server.pid(),
+            threshold: self.threshold,
+        };
+        guard
+            .measure(|| load::run(server.grpc_addr, &scenario.call, concurrency, self.round))
+            .await
+    }
+}
+
 /// One call at one concurrency, measured on both sides.
 pub struct SideBySide {
     pub scenario: &'static str,
@@ -50,8 +76,7 @@ pub async fn coalescing(
     dataset: &Dataset,
     scenarios: &[&Scenario],
     concurrency: &[u32],
-    round: Duration,
-    threshold: f64,
+    rounds: &Rounds,
 ) -> anyhow::Result<Vec<SideBySide>> {
     let on = Server::start(binary, dataset).await?;
     let off =
@@ -65,19 +90,12 @@ pub async fn coalescing(
         for &c in concurrency {
             let (mut with, mut without) = (Vec::new(), Vec::new());
             for coalescing in ROUNDS {
-                let server = if coalescing { &on } else { &off };
-                eprintln!(
-                    "coalescing {}: {} at c={c}",
-                    if coalescing { "on" } else { "off" },
-                    scenario.name
-                );
-                let guard = Guard {
-                    server_pid: server.pid(),
-                    threshold,
+                let (server, side) = if coalescing {
+                    (&on, "coalescing on")
+                } else {
+                    (&off, "coalescing off")
                 };
-                let measured = guard
-                    .measure(|| load::run(server.grpc_addr, &scenario.call, c, round))
-                    .await?;
+                let measured = rounds.measure(server, scenario, c, side).await?;
                 if coalescing { &mut with } else { &mut without }.push(measured);
             }
             results.push(SideBySide::median(scenario.name, c, with, without));
@@ -95,15 +113,10 @@ pub async fn recommended_indexes(
     dataset: &Dataset,
     scenarios: &[&Scenario],
     concurrency: &[u32],
-    round: Duration,
-    threshold: f64,
+    rounds: &Rounds,
 ) -> anyhow::Result<Vec<SideBySide>> {
     let stores = dataset.connect_stores().await?;
     let server = Server::start(binary, dataset).await?;
-    let guard = Guard {
-        server_pid: server.pid(),
-        threshold,
-    };
     let mut with = vec![Vec::new(); scenarios.len() * concurrency.len()];
     let mut without = with.clone();
     let mut present = None;
@@ -118,14 +131,12 @@ pub async fn recommended_indexes(
         }
         for (s, scenario) in scenarios.iter().enumerate() {
             for (k, &c) in concurrency.iter().enumerate() {
-                eprintln!(
-                    "recommended indexes {}: {} at c={c}",
-                    if indexed { "present" } else { "absent" },
-                    scenario.name
-                );
-                let measured = guard
-                    .measure(|| load::run(server.grpc_addr, &scenario.call, c, round))
-                    .await?;
+                let side = if indexed {
+                    "recommended indexes present"
+                } else {
+                    "recommended indexes absent"
+                };
+                let measured = rounds.measure(&server, scenario, c, side).await?;
                 let side = if indexed { &mut with } else { &mut without };
                 side[s * concurrency.len() + k].push(measured);
             }

@@ -112,8 +112,10 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
     let memory_kib = crate::cpu::memory_kib(server.pid());
     let cache = cache_latencies(server, binary, &main, &scenarios[0].call).await?;
     let named = |name: &str| scenarios.iter().find(|s| s.name == name);
-    let side_round = (duration / 2).max(MIN_SCALE_ROUND);
-    let threshold = args.foreign_cpu_threshold;
+    let rounds = comparisons::Rounds {
+        round: (duration / 2).max(MIN_SCALE_ROUND),
+        threshold: args.foreign_cpu_threshold,
+    };
     let coalescing = comparisons::coalescing(
         binary,
         &main,
@@ -122,8 +124,7 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
             .flatten()
             .collect::<Vec<_>>(),
         &COALESCING_CONCURRENCY,
-        side_round,
-        threshold,
+        &rounds,
     )
     .await?;
     let recommended_indexes = comparisons::recommended_indexes(
@@ -138,8 +139,7 @@ pub async fn run_all(args: &Args, binary: &Path) -> anyhow::Result<Results> {
         .flatten()
         .collect::<Vec<_>>(),
         &INDEX_CONCURRENCY,
-        side_round,
-        threshold,
+        &rounds,
     )
     .await?;
     let per_cell = args.filter_cell_duration();

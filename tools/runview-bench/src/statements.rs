@@ -178,14 +178,19 @@ mod tests {
     #[test]
     fn a_list_script_binds_every_parameter_of_the_statement() -> anyhow::Result<()> {
         let script = list_runs("env_1", 25, &["COMPLETED", "FAILED"], Utc::now())?;
-        assert_eq!(script.variables.len(), 6);
+        assert_eq!(script.variables.len(), 5);
         assert!(!script.text.contains('$'));
-        assert_eq!(script.variables[3].1, DEFAULT_SCAN_BUDGET.to_string());
+        // The walk's budget is written into the statement, as runview sends it.
+        assert!(
+            script
+                .text
+                .contains(&format!("LIMIT {DEFAULT_SCAN_BUDGET}"))
+        );
         assert_eq!(
-            script.variables[4].1,
+            script.variables[3].1,
             "{COMPLETED_SUCCESSFULLY,COMPLETED_WITH_ERRORS}"
         );
-        assert_eq!(script.variables[5].1, "26");
+        assert_eq!(script.variables[4].1, "26");
         Ok(())
     }
 }
