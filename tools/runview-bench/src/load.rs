@@ -75,7 +75,8 @@ pub async fn raw(
         connections: Some(concurrency.div_ceil(16)),
         duration,
         total,
-        timeout: Some("5s".to_owned()),
+        // Far above any latency measured: a call that takes longer fails the run.
+        timeout: Some("60s".to_owned()),
         ..GhzConfig::default()
     };
     let options = LoadOptions::try_from(config)?;

@@ -16,6 +16,9 @@ use crate::postgres::Dataset;
 /// High enough that the load never meets the concurrency limit: shedding would measure the
 /// limit, not the service.
 const MAX_CONCURRENT_REQUESTS: &str = "4096";
+/// Likewise for the wait for a pooled connection and the request's own time limit: at c=64 a
+/// slow list queues behind 16 connections per store for longer than the defaults allow.
+const QUEUEING_TIMEOUT: &str = "60s";
 
 pub struct Server {
     child: Child,
@@ -48,6 +51,8 @@ impl Server {
             .env("RUNVIEW_CONTROL_PLANE_DATABASE_URL", &dataset.control_plane)
             .env("RUNVIEW_LEGACY_DATABASE_URL", &dataset.legacy)
             .env("RUNVIEW_MAX_CONCURRENT_REQUESTS", MAX_CONCURRENT_REQUESTS)
+            .env("RUNVIEW_POOL_ACQUIRE_TIMEOUT", QUEUEING_TIMEOUT)
+            .env("RUNVIEW_REQUEST_TIMEOUT", QUEUEING_TIMEOUT)
             .env("RUNVIEW_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
             .env_remove("RUNVIEW_NEW_DATABASE_URL")
