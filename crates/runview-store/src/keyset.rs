@@ -198,13 +198,15 @@ impl<'a> KeysetStatement<'a> {
             walk.push_range(&mut builder);
             walk.push_order(&mut builder);
             builder.push(format_args!(
-                "\n    LIMIT {budget}\n  ) t\n) t\nCROSS JOIN LATERAL (SELECT true"
+                "\n    LIMIT {budget}\n  ) t\n) t\nCROSS JOIN LATERAL (SELECT coalesce(true"
             ));
             for condition in conditions {
                 condition(&mut builder);
             }
+            // A condition on a NULL column (a run without tags, a version or a batch) is NULL,
+            // not false.
             builder.push(format_args!(
-                " AS walk_hit) h\nWHERE h.walk_hit OR t.walked = {budget}"
+                ", false) AS walk_hit) h\nWHERE h.walk_hit OR t.walked = {budget}"
             ));
         }
         walk.push_order(&mut builder);
