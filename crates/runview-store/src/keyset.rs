@@ -260,9 +260,15 @@ impl Walk<'_> {
         ));
     }
 
-    /// The most rows a filtered walk reads: the budget, or a page when the budget is smaller.
+    /// The most rows a filtered walk returns, so that PostgreSQL reads at most the budget: on
+    /// the upstream's index it reads one row past the walk to close the Incremental Sort's last
+    /// createdAt group, and on a later page the cursor's own row too. (Runs sharing a createdAt
+    /// with the edge or the cursor are read as well.) Never less than a page.
     fn budget(&self) -> usize {
-        self.scan_budget.max(self.page.limit)
+        let read_beside_the_walk = 1 + usize::from(self.page.cursor.is_some());
+        self.scan_budget
+            .saturating_sub(read_beside_the_walk)
+            .max(self.page.limit)
     }
 }
 
