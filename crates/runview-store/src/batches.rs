@@ -110,10 +110,13 @@ SELECT EXISTS (SELECT FROM "BatchTaskRun" WHERE "runtimeEnvironmentId" = $1)
 "#;
 
 /// `$1` environment id, `$2` batch ids. Served by the ("runtimeEnvironmentId", "batchId") index.
+/// The values reach the planner as scalar subqueries, so that the statement keeps its generic
+/// plan (see [`crate::FIND_RUNS_SQL`]); the cast makes `ANY` take the subquery's one array, not
+/// its rows.
 const COUNT_BATCH_RUNS_SQL: &str = r#"
 SELECT "batchId" AS batch_id, status::text AS status, count(*) AS runs
 FROM "TaskRun"
-WHERE "runtimeEnvironmentId" = $1 AND "batchId" = ANY($2)
+WHERE "runtimeEnvironmentId" = (SELECT $1::text) AND "batchId" = ANY((SELECT $2::text[])::text[])
 GROUP BY 1, 2
 "#;
 

@@ -67,10 +67,11 @@ macro_rules! new_connected_runs_sql {
 }
 
 /// The lookups of a statement for many: `$1` waitpoint ids and `$2` environment ids, numbered
-/// from 1 by their place in the arrays.
+/// from 1 by their place in the arrays, which reach the planner as scalar subqueries so that the
+/// statement keeps its generic plan (see [`crate::FIND_RUNS_SQL`]).
 macro_rules! asked_sql {
     () => {
-        r#"unnest($1::text[], $2::text[]) WITH ORDINALITY AS asked (id, environment_id, ord)"#
+        r#"unnest((SELECT $1::text[]), (SELECT $2::text[])) WITH ORDINALITY AS asked (id, environment_id, ord)"#
     };
 }
 

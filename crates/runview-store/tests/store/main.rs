@@ -6,6 +6,7 @@ mod coalesced_runs;
 mod coalesced_waitpoints;
 mod find_batch;
 mod find_run;
+mod generic_plans;
 mod indexed_plans;
 mod list_plans;
 mod list_runs;
