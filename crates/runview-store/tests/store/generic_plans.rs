@@ -68,7 +68,7 @@ fn run_lookup(n: usize) -> RunLookup {
     RunLookup {
         environment_id: environment("env_big"),
         run_id: RunId::from_stored(format!("skew{}", 10 * n + 1)),
-        include_bodies: n % 2 == 0,
+        include_bodies: n.is_multiple_of(2),
         children_limit: 100,
     }
 }
